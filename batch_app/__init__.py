@@ -1,0 +1,1 @@
+"""Spark batch jobs (energy aggregates, completeness, estimation)."""

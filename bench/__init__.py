@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures with the machine and the command."""

@@ -1,0 +1,1 @@
+"""Excel workbook export and ODBC access."""

@@ -1,0 +1,1 @@
+"""Readings into the platform: fleet simulator, publisher, replay, load, Kafka bridge."""

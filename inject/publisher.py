@@ -1,0 +1,102 @@
+"""Publish readings to JetStream: partitioned by meter, batched, deduplicated, bounded.
+
+Readings are grouped by partition subject (so per-meter order is kept: one meter is
+always in one partition, and a partition's messages are sent in order), cut into
+batches of ``batch_size``, and published with a ``Nats-Msg-Id`` derived from the
+batch's natural keys. At most ``max_in_flight`` publishes wait for their ack; a
+publish whose ack times out is retried with the same id, so JetStream stores it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from nats.aio.client import Client as NATS
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.errors import NoStreamResponseError
+
+from smart_meter.codec import encode_batch, encode_reading
+from smart_meter.reading import Reading
+from smart_meter.subjects import READINGS_STREAM, dedup_id, subject_for_meter
+
+
+@dataclass
+class PublishStats:
+    """What a publisher did: ``readings`` stored, ``duplicates`` readings JetStream already had."""
+
+    readings: int = 0
+    messages: int = 0
+    duplicates: int = 0
+    retries: int = 0
+    per_subject: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class ReadingPublisher:
+    """Publishes readings to the readings stream with backpressure and retries."""
+
+    def __init__(
+        self,
+        nc: NATS,
+        partitions: int,
+        batch_size: int = 100,
+        max_in_flight: int = 256,
+        ack_timeout_s: float = 5.0,
+        max_attempts: int = 20,
+    ) -> None:
+        self.js = nc.jetstream(timeout=ack_timeout_s)
+        self.partitions = partitions
+        self.batch_size = batch_size
+        self.ack_timeout_s = ack_timeout_s
+        self.max_attempts = max_attempts
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._pending: set[asyncio.Task[None]] = set()
+        self.stats = PublishStats()
+
+    async def publish(self, readings: Iterable[Reading]) -> None:
+        """Queue every reading for publishing; returns once all are handed to tasks."""
+        by_subject: dict[str, list[Reading]] = defaultdict(list)
+        for reading in readings:
+            by_subject[subject_for_meter(reading.meter_id, self.partitions)].append(reading)
+        for subject, group in by_subject.items():
+            for start in range(0, len(group), self.batch_size):
+                await self._submit(subject, group[start : start + self.batch_size])
+
+    async def flush(self) -> None:
+        """Wait until every queued publish is acknowledged; re-raise the first failure."""
+        while self._pending:
+            done = list(self._pending)
+            await asyncio.gather(*done)
+
+    async def _submit(self, subject: str, batch: Sequence[Reading]) -> None:
+        await self._slots.acquire()
+        payload = encode_reading(batch[0]) if len(batch) == 1 else encode_batch(batch)
+        msg_id = dedup_id(reading.key for reading in batch)
+        task = asyncio.create_task(self._publish_with_retry(subject, payload, msg_id, len(batch)))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _publish_with_retry(self, subject: str, payload: bytes, msg_id: str, count: int) -> None:
+        try:
+            for attempt in range(1, self.max_attempts + 1):
+                try:
+                    ack = await self.js.publish(
+                        subject, payload, stream=READINGS_STREAM, headers={"Nats-Msg-Id": msg_id}
+                    )
+                except (NatsTimeoutError, NoStreamResponseError, asyncio.TimeoutError):
+                    self.stats.retries += 1
+                    if attempt == self.max_attempts:
+                        raise
+                    await asyncio.sleep(min(0.05 * 2**attempt, 2.0))  # back-off between retries
+                    continue
+                self.stats.messages += 1
+                if ack.duplicate:
+                    self.stats.duplicates += count
+                    return
+                self.stats.readings += count
+                self.stats.per_subject[subject] += count
+                return
+        finally:
+            self._slots.release()

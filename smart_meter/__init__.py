@@ -1,0 +1,1 @@
+"""The shared core of smart-meter: reading model, settings, subjects, storage, local stack."""

@@ -1,0 +1,110 @@
+"""Encode and decode reading messages; every failure is a :class:`ReadingError` with a field."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from smart_meter.reading import WIRE_VERSION, Reading
+
+_DUMP_OPTIONS = orjson.OPT_UTC_Z
+
+
+class ReadingError(ValueError):
+    """A message or reading that cannot be accepted: which field, and what was wrong."""
+
+    def __init__(self, field: str, reason: str, index: int | None = None) -> None:
+        self.field, self.reason, self.index = field, reason, index
+        where = f"readings[{index}]." if index is not None else ""
+        super().__init__(f"{where}{field}: {reason}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "reason": self.reason, "index": self.index}
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """One reading of a batch that failed validation; the batch's others go on."""
+
+    raw: object
+    error: ReadingError
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """The readings of one message, and the rejected entries of a batch."""
+
+    readings: list[Reading]
+    rejected: list[Rejected]
+
+
+def _reading_dict(reading: Reading) -> dict[str, Any]:
+    return reading.model_dump(exclude_none=True)
+
+
+def encode_reading(reading: Reading) -> bytes:
+    """One reading as a version-1 message."""
+    return orjson.dumps({"v": WIRE_VERSION, **_reading_dict(reading)}, option=_DUMP_OPTIONS)
+
+
+def encode_batch(readings: Sequence[Reading], concentrator_id: str | None = None) -> bytes:
+    """Many readings as one version-1 batch message."""
+    body: dict[str, Any] = {"v": WIRE_VERSION, "readings": [_reading_dict(r) for r in readings]}
+    if concentrator_id is not None:
+        body["concentrator_id"] = concentrator_id
+    return orjson.dumps(body, option=_DUMP_OPTIONS)
+
+
+def _first_error(error: ValidationError, index: int | None = None) -> ReadingError:
+    detail = error.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in detail["loc"]) or "(message)"
+    return ReadingError(field, detail["msg"], index)
+
+
+def _validate(item: object, index: int | None = None) -> Reading:
+    if not isinstance(item, dict):
+        raise ReadingError("(reading)", f"expected an object, got {type(item).__name__}", index)
+    try:
+        return Reading.model_validate(item)
+    except ValidationError as error:
+        raise _first_error(error, index) from None
+
+
+def decode_message(data: bytes) -> Decoded:
+    """Parse one message (single reading or batch).
+
+    Raises :class:`ReadingError` when the message as a whole is unusable (not JSON,
+    not an object, unknown version, a single reading that is invalid). Invalid
+    entries of a batch are returned in ``rejected`` so the valid ones are kept.
+    """
+    try:
+        body = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise ReadingError("(message)", f"not valid JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise ReadingError("(message)", f"expected a JSON object, got {type(body).__name__}")
+    version = body.pop("v", None)
+    if version is None:
+        raise ReadingError("v", "missing wire version")
+    if version != WIRE_VERSION or isinstance(version, bool):
+        raise ReadingError("v", f"unknown wire version {version!r} (this build reads 1)")
+    if "readings" not in body:
+        return Decoded([_validate(body)], [])
+    items = body.pop("readings")
+    if not isinstance(items, list) or not items:
+        raise ReadingError("readings", "expected a non-empty list of readings")
+    unknown = set(body) - {"concentrator_id"}
+    if unknown:
+        raise ReadingError(sorted(unknown)[0], "unknown field in a batch envelope")
+    readings: list[Reading] = []
+    rejected: list[Rejected] = []
+    for index, item in enumerate(items):
+        try:
+            readings.append(_validate(item, index))
+        except ReadingError as error:
+            rejected.append(Rejected(item, error))
+    return Decoded(readings, rejected)

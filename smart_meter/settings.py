@@ -1,0 +1,38 @@
+"""Where the services of the platform are (environment: ``SMART_METER_*``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from smart_meter.stack.settings import StackSettings
+from smart_meter.subjects import DEFAULT_PARTITIONS
+
+
+class ConnectionSettings(BaseSettings):
+    """Addresses of NATS, Cassandra, Kafka and InfluxDB, and the shared names on them."""
+
+    model_config = SettingsConfigDict(env_prefix="SMART_METER_", frozen=True, extra="ignore")
+
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS server URL")
+    cassandra_hosts: tuple[str, ...] = Field(default=("127.0.0.1",), description="CQL contacts")
+    cassandra_port: int = 9042
+    cassandra_keyspace: str = "smart_meter"
+    cassandra_replication: int = Field(default=1, description="replication factor")
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    influxdb_url: str = "http://127.0.0.1:8086"
+    influxdb_database: str = "smart_meter"
+    partitions: int = Field(default=DEFAULT_PARTITIONS, description="reading subject partitions")
+
+    @classmethod
+    def for_stack(cls, stack: StackSettings, **overrides: object) -> ConnectionSettings:
+        """The addresses of a local stack started with ``stack``."""
+        values: dict[str, object] = {
+            "nats_url": f"nats://{stack.host}:{stack.nats_port}",
+            "cassandra_hosts": (stack.host,),
+            "cassandra_port": stack.cassandra_port,
+            "kafka_bootstrap": f"{stack.host}:{stack.kafka_port}",
+            "influxdb_url": f"http://{stack.host}:{stack.influxdb_port}",
+        }
+        values.update(overrides)
+        return cls.model_validate(values)

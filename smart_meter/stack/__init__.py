@@ -1,0 +1,1 @@
+"""The local stack: real servers started, checked and stopped by the project."""

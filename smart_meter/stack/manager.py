@@ -1,0 +1,84 @@
+"""The local stack as a whole: ``up``, ``status``, ``down`` over every server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from smart_meter.stack.base import LocalService, ServiceStatus
+from smart_meter.stack.cassandra import CassandraService
+from smart_meter.stack.errors import StackError
+from smart_meter.stack.influxdb import InfluxDBService
+from smart_meter.stack.kafka import KafkaService
+from smart_meter.stack.nats import NatsService
+from smart_meter.stack.settings import StackSettings
+
+SERVICE_CLASSES: tuple[type[LocalService], ...] = (
+    NatsService,
+    CassandraService,
+    KafkaService,
+    InfluxDBService,
+)
+SERVICE_NAMES = tuple(cls.name for cls in SERVICE_CLASSES)
+
+
+@dataclass(frozen=True)
+class UpResult:
+    """One service after ``up``: its status, and whether it was started or reused."""
+
+    status: ServiceStatus
+    started: bool
+    start_s: float | None
+
+    def line(self) -> str:
+        how = f"started in {self.start_s:.1f} s" if self.started else "reused"
+        return f"{self.status.line()}  ({how})"
+
+
+class LocalStack:
+    """The servers of the project, run as local processes under one state folder."""
+
+    def __init__(self, settings: StackSettings | None = None) -> None:
+        self.settings = settings or StackSettings()
+        self.services = {cls.name: cls(self.settings) for cls in SERVICE_CLASSES}
+
+    def select(self, names: Iterable[str] | None) -> list[LocalService]:
+        chosen = list(names) if names else list(SERVICE_NAMES)
+        unknown = [name for name in chosen if name not in self.services]
+        if unknown:
+            raise StackError(
+                f"unknown service {', '.join(unknown)}; choose from {', '.join(SERVICE_NAMES)}"
+            )
+        return [self.services[name] for name in chosen]
+
+    def up(self, names: Iterable[str] | None = None) -> list[UpResult]:
+        """Start what is not running (all launched first, then waited on); reuse the rest."""
+        chosen = self.select(names)
+        launched = {}
+        reused: dict[str, ServiceStatus] = {}
+        for service in chosen:
+            if service.running_process() is not None:
+                reused[service.name] = service.status()
+                continue
+            service.install()
+        for service in chosen:
+            if service.name not in reused:
+                launched[service.name] = (service.start(), time.monotonic())
+        results = []
+        for service in chosen:
+            if service.name in reused:
+                results.append(UpResult(reused[service.name], started=False, start_s=None))
+                continue
+            process, began = launched[service.name]
+            detail = service.wait_healthy(process)
+            status = ServiceStatus(service.name, service.address, True, detail, process.pid)
+            results.append(UpResult(status, started=True, start_s=time.monotonic() - began))
+        return results
+
+    def status(self, names: Iterable[str] | None = None) -> list[ServiceStatus]:
+        return [service.status() for service in self.select(names)]
+
+    def down(self, names: Iterable[str] | None = None) -> dict[str, bool]:
+        """Stop the recorded processes; map of service name to 'was running'."""
+        return {service.name: service.stop() for service in reversed(self.select(names))}

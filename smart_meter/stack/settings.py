@@ -1,0 +1,41 @@
+"""Where the local stack lives and which ports it uses (environment: ``SMART_METER_*``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "smart-meter"
+
+
+class StackSettings(BaseSettings):
+    """Settings of the local stack. Every field reads ``SMART_METER_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SMART_METER_", frozen=True)
+
+    state_dir: Path = Field(
+        default=PROJECT_ROOT / ".state", description="data, logs and pid records of each server"
+    )
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        description="downloaded jars and binaries, shared between checkouts",
+    )
+    host: str = Field(default="127.0.0.1", description="loopback address every server binds")
+    nats_port: int = 4222
+    nats_monitor_port: int = 8222
+    cassandra_port: int = 9042
+    cassandra_storage_port: int = 7000
+    cassandra_heap_mb: int = Field(default=1024, description="Cassandra max heap (MiB)")
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    kafka_heap_mb: int = 512
+    influxdb_port: int = 8086
+    influxdb_rpc_port: int = 8088

@@ -1,0 +1,1 @@
+"""Cassandra: schema and sessions shared by every service."""

@@ -1,0 +1,24 @@
+"""A Cassandra session for the platform's keyspace."""
+
+from __future__ import annotations
+
+from cassandra.cluster import Cluster, Session
+from cassandra.policies import DCAwareRoundRobinPolicy
+
+from smart_meter.settings import ConnectionSettings
+from smart_meter.storage.schema import ensure_schema
+
+
+def open_session(settings: ConnectionSettings, create_schema: bool = True) -> Session:
+    """Connect, create the schema if asked, and return a session bound to the keyspace."""
+    cluster = Cluster(
+        list(settings.cassandra_hosts),
+        port=settings.cassandra_port,
+        load_balancing_policy=DCAwareRoundRobinPolicy(),
+        protocol_version=5,
+    )
+    session = cluster.connect()
+    if create_schema:
+        ensure_schema(session, settings.cassandra_keyspace, settings.cassandra_replication)
+    session.set_keyspace(settings.cassandra_keyspace)
+    return session

@@ -1,0 +1,1 @@
+"""The streaming app: consume, validate, store, alert."""

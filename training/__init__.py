@@ -1,0 +1,1 @@
+"""Model training: voltage-anomaly classifier, consumption forecasts."""
