@@ -22,12 +22,60 @@ from smart_meter.reading import GridPosition, Reading
 NOMINAL_V = 230.0
 # Relative load by hour of day (index 0..23), normalised to mean 1.
 _RESIDENTIAL = np.array(
-    [0.5, 0.4, 0.35, 0.35, 0.4, 0.55, 0.9, 1.2, 1.0, 0.8, 0.75, 0.8,
-     0.9, 0.85, 0.8, 0.85, 1.1, 1.6, 2.0, 1.9, 1.6, 1.3, 0.9, 0.65]
+    [
+        0.5,
+        0.4,
+        0.35,
+        0.35,
+        0.4,
+        0.55,
+        0.9,
+        1.2,
+        1.0,
+        0.8,
+        0.75,
+        0.8,
+        0.9,
+        0.85,
+        0.8,
+        0.85,
+        1.1,
+        1.6,
+        2.0,
+        1.9,
+        1.6,
+        1.3,
+        0.9,
+        0.65,
+    ]
 )
 _COMMERCIAL = np.array(
-    [0.3, 0.3, 0.3, 0.3, 0.3, 0.4, 0.7, 1.2, 1.6, 1.8, 1.8, 1.8,
-     1.7, 1.8, 1.8, 1.7, 1.6, 1.3, 0.9, 0.6, 0.4, 0.35, 0.3, 0.3]
+    [
+        0.3,
+        0.3,
+        0.3,
+        0.3,
+        0.3,
+        0.4,
+        0.7,
+        1.2,
+        1.6,
+        1.8,
+        1.8,
+        1.8,
+        1.7,
+        1.8,
+        1.8,
+        1.7,
+        1.6,
+        1.3,
+        0.9,
+        0.6,
+        0.4,
+        0.35,
+        0.3,
+        0.3,
+    ]
 )
 
 
@@ -66,8 +114,11 @@ class Fleet:
         count = config.meters
         self.index = np.arange(config.replica, count, config.replicas)
         self.commercial = rng.random(count)[self.index] < config.commercial_share
-        daily_kwh = np.where(self.commercial, rng.normal(60, 15, count)[self.index],
-                             rng.lognormal(math.log(8.0), 0.35, count)[self.index])
+        daily_kwh = np.where(
+            self.commercial,
+            rng.normal(60, 15, count)[self.index],
+            rng.lognormal(math.log(8.0), 0.35, count)[self.index],
+        )
         self.daily_kwh = np.clip(daily_kwh, 1.0, 500.0)
         self.register_wh = rng.uniform(1e5, 5e7, count)[self.index].round(0)
         self.transformer = self.index // config.meters_per_transformer
@@ -109,8 +160,12 @@ class Fleet:
         self.register_wh = self.register_wh + np.round(energy_kwh * 1000, 1)
         load_per_tx = np.bincount(self.transformer - self.transformer.min(), weights=energy_kwh)
         sag = 4.0 * load_per_tx / max(float(load_per_tx.max()), 1e-9)
-        voltage = (self.tap_v[self.transformer] - sag[self.transformer - self.transformer.min()]
-                   - self.local_drop_v + self.noise.normal(0, 0.4, len(self.index)))
+        voltage = (
+            self.tap_v[self.transformer]
+            - sag[self.transformer - self.transformer.min()]
+            - self.local_drop_v
+            + self.noise.normal(0, 0.4, len(self.index))
+        )
         current = energy_kwh * 1000 / (self.config.interval_s / 3600) / voltage
         readings = [
             self._reading(k, when, float(voltage[k]), float(current[k]), float(ambient[k]))

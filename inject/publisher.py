@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from nats.aio.client import Client as NATS
+from nats.aio.client import Client as NatsClient
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import NoStreamResponseError
 
@@ -39,7 +39,7 @@ class ReadingPublisher:
 
     def __init__(
         self,
-        nc: NATS,
+        nc: NatsClient,
         partitions: int,
         batch_size: int = 100,
         max_in_flight: int = 256,
@@ -78,14 +78,16 @@ class ReadingPublisher:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _publish_with_retry(self, subject: str, payload: bytes, msg_id: str, count: int) -> None:
+    async def _publish_with_retry(
+        self, subject: str, payload: bytes, msg_id: str, count: int
+    ) -> None:
         try:
             for attempt in range(1, self.max_attempts + 1):
                 try:
                     ack = await self.js.publish(
                         subject, payload, stream=READINGS_STREAM, headers={"Nats-Msg-Id": msg_id}
                     )
-                except (NatsTimeoutError, NoStreamResponseError, asyncio.TimeoutError):
+                except (TimeoutError, NatsTimeoutError, NoStreamResponseError):
                     self.stats.retries += 1
                     if attempt == self.max_attempts:
                         raise

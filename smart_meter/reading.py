@@ -16,9 +16,9 @@ clock, timezone-aware; it is carried internally as epoch milliseconds (``ts_ms``
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, field_validator
 
 WIRE_VERSION = 1
 MIN_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
@@ -29,6 +29,8 @@ MAX_REGISTER_WH = 1e12
 MAX_VOLTAGE_V = 1000.0
 MAX_CURRENT_A = 10_000.0
 
+# JSON ``true`` equals 1 in Python; a strict int keeps it from passing as version 1.
+WireVersion = Annotated[int, Strict(), Field(ge=WIRE_VERSION, le=WIRE_VERSION)]
 PhaseVoltage = Annotated[float, Field(ge=0.0, le=MAX_VOLTAGE_V, allow_inf_nan=False)]
 PhaseCurrent = Annotated[float, Field(ge=0.0, le=MAX_CURRENT_A, allow_inf_nan=False)]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
@@ -79,12 +81,12 @@ class Reading(_Frozen):
 class ReadingMessage(Reading):
     """A single reading as its own message."""
 
-    v: Literal[1]
+    v: WireVersion
 
 
 class ReadingBatch(_Frozen):
     """Many readings in one message, as a data concentrator sends them."""
 
-    v: Literal[1]
+    v: WireVersion
     concentrator_id: Identifier | None = None
     readings: Annotated[list[Reading], Field(min_length=1, max_length=100_000)]

@@ -11,7 +11,9 @@ from smart_meter.subjects import DEAD_LETTER_SUBJECT, READINGS_PREFIX, READINGS_
 DEAD_LETTER_STREAM = "DEADLETTER"
 
 
-def readings_stream_config(duplicate_window_s: float = 120.0, max_bytes: int = 8 << 30) -> StreamConfig:
+def readings_stream_config(
+    duplicate_window_s: float = 120.0, max_bytes: int = 8 << 30
+) -> StreamConfig:
     """Readings on ``meter.readings.*``; publishes deduplicated over ``duplicate_window_s``."""
     return StreamConfig(
         name=READINGS_STREAM,
@@ -39,5 +41,7 @@ async def ensure_readings_streams(js: JetStreamContext, duplicate_window_s: floa
     await ensure_stream(js, readings_stream_config(duplicate_window_s))
     await ensure_stream(
         js,
-        StreamConfig(name=DEAD_LETTER_STREAM, subjects=[DEAD_LETTER_SUBJECT], storage=StorageType.FILE),
+        StreamConfig(
+            name=DEAD_LETTER_STREAM, subjects=[DEAD_LETTER_SUBJECT], storage=StorageType.FILE
+        ),
     )

@@ -1,6 +1,6 @@
 """``make demo``: the local stack, a simulated fleet through NATS into Cassandra, a summary.
 
-    python -m streaming_app.demo [--meters N] [--intervals K] [--batch-size B]
+python -m streaming_app.demo [--meters N] [--intervals K] [--batch-size B]
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ class DemoResult:
     seconds: float
 
 
-async def run_pipeline(settings: ConnectionSettings, fleet: Fleet, intervals: int, batch_size: int) -> DemoResult:
+async def run_pipeline(
+    settings: ConnectionSettings, fleet: Fleet, intervals: int, batch_size: int
+) -> DemoResult:
     began = time.monotonic()
     nc = await nats.connect(settings.nats_url)
     try:
@@ -78,9 +80,13 @@ def summary_table(result: DemoResult, meters: int, intervals: int) -> Table:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--meters", type=int, default=500)
-    parser.add_argument("--intervals", type=int, default=48, help="half-hour intervals (48 = one day)")
+    parser.add_argument(
+        "--intervals", type=int, default=48, help="half-hour intervals (48 = one day)"
+    )
     parser.add_argument("--batch-size", type=int, default=50)
     args = parser.parse_args(argv)
     console = Console()

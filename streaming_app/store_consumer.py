@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
-from nats.aio.client import Client as NATS
+from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig
@@ -34,7 +34,7 @@ class StoreConsumer:
     """A durable pull consumer that stores readings, dead-letters the unparseable."""
 
     def __init__(
-        self, nc: NATS, store: ReadingStore, durable: str = "store", fetch_batch: int = 64
+        self, nc: NatsClient, store: ReadingStore, durable: str = "store", fetch_batch: int = 64
     ) -> None:
         self.nc = nc
         self.js = nc.jetstream()

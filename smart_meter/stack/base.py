@@ -155,7 +155,7 @@ class LocalService(ABC):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.prepare()
         with self.log_file.open("ab") as log:
-            popen = subprocess.Popen(  # noqa: S603 - argv built by the project
+            popen = subprocess.Popen(
                 self.command(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -245,7 +245,7 @@ def _pgid(pid: int) -> int | None:
 
 def run_checked(argv: list[str], what: str, timeout_s: float = 900) -> None:
     """Run an install step; raise a one-line :class:`StackError` on failure."""
-    result = subprocess.run(  # noqa: S603 - argv built by the project
+    result = subprocess.run(
         argv, capture_output=True, text=True, timeout=timeout_s, check=False
     )
     if result.returncode != 0:

@@ -63,8 +63,13 @@ def resolve_jars(
     try:
         run_checked(
             [
-                "mvn", "-B", "-q", "-f", str(target / "pom.xml"),
-                "dependency:copy-dependencies", "-DincludeScope=runtime",
+                "mvn",
+                "-B",
+                "-q",
+                "-f",
+                str(target / "pom.xml"),
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
                 f"-DoutputDirectory={lib}",
             ],
             what=f"{service}: resolving jars from Maven Central",
@@ -94,7 +99,7 @@ def java_binary(service: str, major: int) -> str:
 
 
 def java_major_version(java: str) -> int:
-    output = subprocess.run(  # noqa: S603 - fixed argv
+    output = subprocess.run(
         [java, "-version"], capture_output=True, text=True, check=False
     ).stderr
     match = re.search(r'version "(\d+)(?:\.(\d+))?', output)

@@ -54,9 +54,13 @@ class ReadingStore:
             "SELECT COUNT(*) FROM readings_by_meter_day "
             "WHERE meter_id = ? AND day = ? AND ts >= ? AND ts <= ?"
         )
-        days = [first.date() + timedelta(days=n) for n in range((last.date() - first.date()).days + 1)]
+        days = [
+            first.date() + timedelta(days=n) for n in range((last.date() - first.date()).days + 1)
+        ]
         keys = [(meter, day, first, last) for meter in meter_ids for day in days]
-        results = execute_concurrent_with_args(self.session, query, keys, concurrency=self.concurrency)
+        results = execute_concurrent_with_args(
+            self.session, query, keys, concurrency=self.concurrency
+        )
         return sum(int(result.result_or_exc.one()[0]) for result in results)  # type: ignore[union-attr]
 
 

@@ -46,4 +46,8 @@ def ensure_schema(session: Session, keyspace: str, replication: int = 1) -> None
     """Create the keyspace and every table if missing; safe to run concurrently."""
     session.execute(keyspace_cql(keyspace, replication))
     for statement in TABLES:
-        session.execute(statement.replace("CREATE TABLE IF NOT EXISTS ", f"CREATE TABLE IF NOT EXISTS {keyspace}.", 1))
+        session.execute(
+            statement.replace(
+                "CREATE TABLE IF NOT EXISTS ", f"CREATE TABLE IF NOT EXISTS {keyspace}.", 1
+            )
+        )

@@ -18,7 +18,9 @@ from smart_meter.storage.session import open_session
 pytestmark = pytest.mark.integration
 
 
-async def test_jetstream_publish_with_same_dedup_id_is_stored_once(connections: ConnectionSettings) -> None:
+async def test_jetstream_publish_with_same_dedup_id_is_stored_once(
+    connections: ConnectionSettings,
+) -> None:
     nc = await nats.connect(connections.nats_url)
     js = nc.jetstream()
     stream = f"T{uuid.uuid4().hex[:8]}"
@@ -41,7 +43,9 @@ async def test_jetstream_publish_with_same_dedup_id_is_stored_once(connections: 
 def test_cql_insert_then_select_returns_the_row(connections: ConnectionSettings) -> None:
     session = open_session(connections)
     try:
-        session.execute("CREATE TABLE IF NOT EXISTS stack_probe (id text PRIMARY KEY, value double)")
+        session.execute(
+            "CREATE TABLE IF NOT EXISTS stack_probe (id text PRIMARY KEY, value double)"
+        )
         key = uuid.uuid4().hex
         session.execute("INSERT INTO stack_probe (id, value) VALUES (%s, %s)", (key, 230.5))
         row = session.execute("SELECT value FROM stack_probe WHERE id = %s", (key,)).one()
@@ -52,19 +56,25 @@ def test_cql_insert_then_select_returns_the_row(connections: ConnectionSettings)
     assert version.startswith("5.0")
 
 
-def test_kafka_produce_then_consume_returns_every_message_in_order(connections: ConnectionSettings) -> None:
+def test_kafka_produce_then_consume_returns_every_message_in_order(
+    connections: ConnectionSettings,
+) -> None:
     topic = f"probe-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": connections.kafka_bootstrap})
     admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])[topic].result(30)
-    producer = Producer({"bootstrap.servers": connections.kafka_bootstrap, "enable.idempotence": True})
+    producer = Producer(
+        {"bootstrap.servers": connections.kafka_bootstrap, "enable.idempotence": True}
+    )
     for i in range(50):
         producer.produce(topic, key=b"M1", value=str(i).encode())
     assert producer.flush(30) == 0
-    consumer = Consumer({
-        "bootstrap.servers": connections.kafka_bootstrap,
-        "group.id": topic,
-        "auto.offset.reset": "earliest",
-    })
+    consumer = Consumer(
+        {
+            "bootstrap.servers": connections.kafka_bootstrap,
+            "group.id": topic,
+            "auto.offset.reset": "earliest",
+        }
+    )
     consumer.subscribe([topic])
     values: list[int] = []
     try:
@@ -79,7 +89,9 @@ def test_kafka_produce_then_consume_returns_every_message_in_order(connections: 
     assert values == list(range(50))
 
 
-def test_influxdb_write_then_influxql_query_returns_the_points(connections: ConnectionSettings) -> None:
+def test_influxdb_write_then_influxql_query_returns_the_points(
+    connections: ConnectionSettings,
+) -> None:
     database = f"probe_{uuid.uuid4().hex[:8]}"
     client = InfluxDBClient(url=connections.influxdb_url, token="", org="-")
     try:
@@ -92,11 +104,14 @@ def test_influxdb_write_then_influxql_query_returns_the_points(connections: Conn
             data = urllib.parse.urlencode({"q": statement, "db": database}).encode()
             with urllib.request.urlopen(f"{base}/query", data=data, timeout=10) as reply:
                 import json
+
                 return dict(json.load(reply))
 
         influxql(f"CREATE DATABASE {database}")
         stamp = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
-        lines = "\n".join(f"probe,meter=M{i} voltage={230 + i} {stamp + i}" for i in range(3)).encode()
+        lines = "\n".join(
+            f"probe,meter=M{i} voltage={230 + i} {stamp + i}" for i in range(3)
+        ).encode()
         request = urllib.request.Request(f"{base}/write?db={database}&precision=s", data=lines)
         with urllib.request.urlopen(request, timeout=10) as reply:
             assert reply.status == 204

@@ -52,8 +52,12 @@ def test_absent_optional_fields_stay_absent_after_round_trip() -> None:
 def test_batch_round_trip_keeps_every_reading_in_order() -> None:
     start = datetime(2024, 1, 1, tzinfo=UTC)
     readings = [
-        Reading(meter_id=f"M{i}", ts=start + timedelta(minutes=30 * i), import_wh=float(i),
-                grid=GridPosition(transformer_id="T1"))
+        Reading(
+            meter_id=f"M{i}",
+            ts=start + timedelta(minutes=30 * i),
+            import_wh=float(i),
+            grid=GridPosition(transformer_id="T1"),
+        )
         for i in range(5)
     ]
     decoded = decode_message(encode_batch(readings, concentrator_id="DC-1"))
@@ -84,14 +88,19 @@ def test_batch_round_trip_keeps_every_reading_in_order() -> None:
         (message(grid={"feeder": "x"}), "grid.feeder", "Extra inputs"),
     ],
 )
-def test_bad_message_names_the_field_and_the_reason(data: bytes, field: str, reason_part: str) -> None:
+def test_bad_message_names_the_field_and_the_reason(
+    data: bytes, field: str, reason_part: str
+) -> None:
     error = error_of(data)
     assert error.field == field
     assert reason_part in error.reason
 
 
 def test_nan_and_infinity_are_errors_not_values() -> None:
-    assert error_of(b'{"v":1,"meter_id":"M1","ts":"2024-01-01T00:00:00Z","import_wh":NaN}').field == "(message)"
+    assert (
+        error_of(b'{"v":1,"meter_id":"M1","ts":"2024-01-01T00:00:00Z","import_wh":NaN}').field
+        == "(message)"
+    )
     body = {**GOOD, "temperature_c": math.inf}
     raw = orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY).replace(b"null", b"Infinity")
     assert "JSON" in error_of(raw).reason
@@ -104,7 +113,10 @@ def test_invalid_entries_of_a_batch_are_rejected_alone() -> None:
     bad = {**good, "ts": "2024-01-01T10:30:00"}
     decoded = decode_message(orjson.dumps({"v": 1, "readings": [good, bad, 7, good]}))
     assert len(decoded.readings) == 2
-    assert [(r.error.index, r.error.field) for r in decoded.rejected] == [(1, "ts"), (2, "(reading)")]
+    assert [(r.error.index, r.error.field) for r in decoded.rejected] == [
+        (1, "ts"),
+        (2, "(reading)"),
+    ]
     assert decoded.rejected[0].raw == bad
 
 
@@ -114,16 +126,22 @@ def test_empty_batch_and_unknown_envelope_field_are_errors() -> None:
     assert error_of(orjson.dumps({"v": 1, "readings": [good], "site": 1})).field == "site"
 
 
-offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
+offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
+    lambda m: timezone(timedelta(minutes=m))
+)
 
 
 @given(
-    ts=st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2099, 12, 30), timezones=offsets),
+    ts=st.datetimes(
+        min_value=datetime(2000, 1, 2), max_value=datetime(2099, 12, 30), timezones=offsets
+    ),
     import_wh=st.floats(min_value=0, max_value=1e12, allow_nan=False),
     volts=st.lists(st.floats(min_value=0, max_value=1000), min_size=1, max_size=3),
 )
-def test_any_valid_reading_survives_encode_then_decode(ts: datetime, import_wh: float, volts: list[float]) -> None:
+def test_any_valid_reading_survives_encode_then_decode(
+    ts: datetime, import_wh: float, volts: list[float]
+) -> None:
     reading = Reading(meter_id="M-1", ts=ts, import_wh=import_wh, voltage_v=tuple(volts))
     [back] = decode_message(encode_reading(reading)).readings
     assert back.ts_ms == reading.ts_ms
-    assert back == reading.model_copy(update={"ts": back.ts})
+    assert back.model_dump(exclude={"v"}) == reading.model_dump()

@@ -26,7 +26,11 @@ def test_single_reading_dedup_id_is_meter_at_epoch_ms() -> None:
     assert dedup_id([("M1", 1_704_103_200_000)]) == "M1@1704103200000"
 
 
-@given(st.lists(st.tuples(st.text(min_size=1, max_size=8), st.integers(0, 2**45)), min_size=2, unique=True))
+@given(
+    st.lists(
+        st.tuples(st.text(min_size=1, max_size=8), st.integers(0, 2**45)), min_size=2, unique=True
+    )
+)
 def test_batch_dedup_id_ignores_order_but_not_content(keys: list[tuple[str, int]]) -> None:
     assert dedup_id(keys) == dedup_id(list(reversed(keys)))
-    assert dedup_id(keys) != dedup_id(keys[:-1] + [(keys[-1][0], keys[-1][1] + 1)])
+    assert dedup_id(keys) != dedup_id([*keys[:-1], (keys[-1][0], keys[-1][1] + 1)])
