@@ -139,7 +139,8 @@ class Fleet:
         day_of_year = when.timetuple().tm_yday
         seasonal = 11.0 - 8.0 * math.cos(2 * math.pi * (day_of_year - 20) / 365)
         daily = 4.0 * math.sin(2 * math.pi * (when.hour + when.minute / 60 - 9) / 24)
-        return seasonal + daily + self.region_temp_offset[self.region]
+        offsets: np.ndarray = self.region_temp_offset[self.region]
+        return seasonal + daily + offsets
 
     def _interval_kwh(self, when: datetime, ambient: np.ndarray) -> np.ndarray:
         hour = when.hour
@@ -150,7 +151,8 @@ class Fleet:
         cooling = np.clip(ambient - 24.0, 0, None) * 0.04
         per_interval = self.daily_kwh * self.config.interval_s / 86_400
         jitter = self.noise.lognormal(0.0, 0.25, len(self.index))
-        return per_interval * shape * (1 + heating + cooling) * jitter
+        energy_kwh: np.ndarray = per_interval * shape * (1 + heating + cooling) * jitter
+        return energy_kwh
 
     def tick(self) -> tuple[datetime, list[Reading]]:
         """Advance one interval; return its event time and every meter's reading."""
