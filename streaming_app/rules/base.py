@@ -1,0 +1,149 @@
+"""The vocabulary every validation rule speaks.
+
+A rule is a frozen pydantic config (its parameters, an ``id`` and an ``action``) plus
+per-meter runtime state that the engine owns and hands in. Every rule answers the same
+verbs:
+
+- ``new_state()``: the empty state for a meter never seen;
+- ``evaluate(reading, state, context) -> list[Finding]``: judge one reading and update
+  the meter's state in place;
+- ``expire(meter_id, state, watermark_ms) -> list[Finding]``: event-time timers (a meter
+  gone silent); ``deadline_ms(state)`` says when the next one is due;
+- ``dump_state(state)`` / ``load_state(data)``: JSON-ready form of the state.
+
+Rules never read a clock: time comes from the reading, or from the watermark in the
+context or the argument. A rule that rejects a reading leaves its state as it was, so a
+rejected reading never becomes a reference for later ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+
+from smart_meter.reading import Reading
+from streaming_app.rules.events import Event
+
+StateT = TypeVar("StateT")
+
+RULE_TYPES: dict[str, type[Rule[Any]]] = {}
+"""Every concrete rule class, by ``kind``; filled as rule modules are imported."""
+
+
+class Action(StrEnum):
+    """What a failed rule does to the reading."""
+
+    FLAG = "flag"  # stored with the rule id among its failed rules
+    REJECT = "reject"  # not stored with the valid readings; routed aside with the reason
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the engine knows besides the reading: the event-time watermark before it."""
+
+    watermark_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What one rule says about one reading (or, from a timer, about a meter).
+
+    ``action`` is ``None`` for a notice: the reading does not fail the rule, the finding only
+    carries an event. ``halt`` stops later rules from seeing the reading (a duplicate).
+    """
+
+    rule_id: str
+    reason: str
+    action: Action | None = None
+    event: Event | None = None
+    halt: bool = False
+
+    @property
+    def failed(self) -> bool:
+        """Whether the reading failed the rule."""
+        return self.action is not None
+
+
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _state_adapter(state_type: type[Any]) -> TypeAdapter[Any]:
+    adapter = _ADAPTERS.get(state_type)
+    if adapter is None:
+        adapter = _ADAPTERS[state_type] = TypeAdapter(state_type)
+    return adapter
+
+
+class Rule(BaseModel, Generic[StateT]):
+    """Base of every rule: frozen parameters, an id, a flag/reject switch."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: ClassVar[str] = ""
+    state_type: ClassVar[type[Any]]
+    supported_actions: ClassVar[frozenset[Action]] = frozenset(Action)
+
+    id: str = Field(default="", description="rule id in quality flags; defaults to the kind")
+    action: Action = Field(default=Action.FLAG, description="flag or reject a failing reading")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if cls.__dict__.get("kind"):
+            RULE_TYPES[cls.kind] = cls
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_id(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("id"):
+            return {**data, "id": cls.kind}
+        return data
+
+    @field_validator("action")
+    @classmethod
+    def _supported_action(cls, action: Action) -> Action:
+        if action not in cls.supported_actions:
+            raise ValueError(f"{cls.kind} supports {sorted(cls.supported_actions)}, not {action}")
+        return action
+
+    def new_state(self) -> StateT:
+        """The state of a meter this rule has not seen yet."""
+        state: StateT = self.state_type()
+        return state
+
+    def evaluate(self, reading: Reading, state: StateT, context: Context) -> list[Finding]:
+        """Judge one reading; update ``state`` in place."""
+        raise NotImplementedError
+
+    def expire(self, meter_id: str, state: StateT, watermark_ms: int) -> list[Finding]:
+        """Fire the event-time timers due at ``watermark_ms``; none by default."""
+        return []
+
+    def deadline_ms(self, state: StateT) -> int | None:
+        """Watermark at which ``expire`` has something to say; ``None``: no timer."""
+        return None
+
+    def dump_state(self, state: StateT) -> Any:
+        """The state as JSON-ready data."""
+        return _state_adapter(self.state_type).dump_python(state, mode="json")
+
+    def load_state(self, data: Any) -> StateT:
+        """A state from :meth:`dump_state` output."""
+        state: StateT = _state_adapter(self.state_type).validate_python(data)
+        return state
+
+    def fail(self, reason: str, event: Event | None = None, *, halt: bool = False) -> Finding:
+        """A finding that fails the reading with this rule's action."""
+        return Finding(self.id, reason, self.action, event, halt)
+
+    def notice(self, reason: str, event: Event | None = None, *, halt: bool = False) -> Finding:
+        """A finding that carries an event but does not fail the reading."""
+        return Finding(self.id, reason, None, event, halt)
+
+    @property
+    def rejects(self) -> bool:
+        """Whether a failing reading is rejected (and must not enter the state)."""
+        return self.action is Action.REJECT

@@ -1,0 +1,252 @@
+"""The validator: a rule set, per-meter state, an event-time watermark and timers.
+
+``process(reading)`` runs the rules in order over the meter's state and returns a
+:class:`Verdict`. A finding that rejects the reading, or halts it (a duplicate), stops
+the rules after it; on a rejection, the rules before it forget the reading too (their
+state is restored), so a rejected reading is never a reference for later ones. The
+watermark is the newest event time seen minus ``out_of_orderness_ms`` (never going
+back); ``expire()`` fires the event-time timers it has passed (a meter gone silent).
+``evict_idle()`` drops meters idle for longer than ``meter_ttl_ms``, so state stays
+bounded. Nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import orjson
+
+from smart_meter.reading import Reading
+from streaming_app.rules.base import Action, Context, Finding, Rule
+from streaming_app.rules.events import DuplicateEvent, Event, LateEvent, Lateness
+from streaming_app.rules.state import MeterState, StateVersionError
+
+SNAPSHOT_VERSION = 1
+
+
+class Status(StrEnum):
+    """What becomes of the reading."""
+
+    ACCEPTED = "accepted"
+    FLAGGED = "flagged"  # stored, with the failed rule ids
+    REJECTED = "rejected"  # routed aside with the reasons
+    DUPLICATE = "duplicate"  # already processed: nothing new to store
+
+
+class Quality(StrEnum):
+    """Quality of a stored value. The streaming core only sees meter reads: ACTUAL."""
+
+    ACTUAL = "A"
+    ESTIMATED = "E"  # batch estimation fills gaps with separate, marked rows
+    SUBSTITUTED = "S"  # edited values, never written over the raw ones
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of validating one reading."""
+
+    meter_id: str
+    ts_ms: int
+    status: Status
+    lateness: Lateness
+    findings: tuple[Finding, ...]
+    quality: Quality = Quality.ACTUAL
+
+    @property
+    def failed_rules(self) -> tuple[str, ...]:
+        """Ids of the rules the reading failed, in rule order, each once."""
+        return tuple(dict.fromkeys(f.rule_id for f in self.findings if f.failed))
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Reason codes of the failures."""
+        return tuple(f.reason for f in self.findings if f.failed)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return tuple(f.event for f in self.findings if f.event is not None)
+
+
+def _status(findings: Sequence[Finding]) -> Status:
+    if any(f.action is Action.REJECT for f in findings):
+        return Status.REJECTED
+    if any(isinstance(f.event, DuplicateEvent) and f.event.identical for f in findings):
+        return Status.DUPLICATE
+    return Status.FLAGGED if any(f.failed for f in findings) else Status.ACCEPTED
+
+
+class TimerQueue:
+    """One pending deadline per meter; a heap with lazy deletion, compacted when stale."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, str]] = []
+        self._due: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+    def set(self, meter_id: str, due_ms: int | None) -> None:
+        if due_ms is None:
+            self._due.pop(meter_id, None)
+        elif self._due.get(meter_id) != due_ms:
+            self._due[meter_id] = due_ms
+            heapq.heappush(self._heap, (due_ms, meter_id))
+            if len(self._heap) > 2 * len(self._due) + 64:
+                self._heap = [(due, meter) for meter, due in self._due.items()]
+                heapq.heapify(self._heap)
+
+    def pop_due(self, watermark_ms: int) -> list[str]:
+        """Meters whose deadline is at or before the watermark, earliest first."""
+        due_meters = []
+        while self._heap and self._heap[0][0] <= watermark_ms:
+            due_ms, meter_id = heapq.heappop(self._heap)
+            if self._due.get(meter_id) == due_ms:
+                del self._due[meter_id]
+                due_meters.append(meter_id)
+        return due_meters
+
+
+class Validator:
+    """Validates readings of many meters against one rule set."""
+
+    def __init__(
+        self, rules: Sequence[Rule[Any]], *, out_of_orderness_ms: int, meter_ttl_ms: int
+    ) -> None:
+        ids = [rule.id for rule in rules]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"rule ids must be unique, got {ids}")
+        self.rules = tuple(rules)
+        self.out_of_orderness_ms = out_of_orderness_ms
+        self.meter_ttl_ms = meter_ttl_ms
+        self._timed = tuple(r for r in self.rules if type(r).deadline_ms is not Rule.deadline_ms)
+        rejecting = [i for i, rule in enumerate(self.rules) if rule.rejects]
+        self._undoable = frozenset(  # stateful rules a later rule may reject after
+            i
+            for i, rule in enumerate(self.rules)
+            if rejecting and i < rejecting[-1] and dataclasses.fields(rule.state_type)
+        )
+        self._meters: dict[str, MeterState] = {}
+        self._watermark_ms: int | None = None
+        self._timers = TimerQueue()
+
+    @property
+    def watermark_ms(self) -> int | None:
+        """The event-time watermark; ``None`` before the first reading."""
+        return self._watermark_ms
+
+    def __len__(self) -> int:
+        return len(self._meters)
+
+    def process(self, reading: Reading) -> Verdict:
+        """Validate one reading and update its meter's state."""
+        state = self._meters.get(reading.meter_id)
+        if state is None:
+            state = self._meters[reading.meter_id] = MeterState.empty(reading.meter_id, self.rules)
+        context = Context(self._watermark_ms)
+        findings: list[Finding] = []
+        saved: dict[str, Any] = {}
+        for index, rule in enumerate(self.rules):
+            if index in self._undoable:
+                saved[rule.id] = rule.dump_state(state.rules[rule.id])
+            found = rule.evaluate(reading, state.rules[rule.id], context)
+            if not found:
+                continue
+            findings.extend(found)
+            if any(f.action is Action.REJECT for f in found):
+                findings = self._roll_back(state, saved, findings)
+                break
+            if any(f.halt for f in found):
+                break
+        ts_ms = reading.ts_ms
+        state.last_event_ms = max(state.last_event_ms, ts_ms)
+        self._advance(ts_ms - self.out_of_orderness_ms)
+        self._schedule(state)
+        if not findings:
+            return Verdict(reading.meter_id, ts_ms, Status.ACCEPTED, Lateness.ON_TIME, ())
+        late = next((f.event for f in findings if isinstance(f.event, LateEvent)), None)
+        lateness = Lateness.ON_TIME if late is None else late.lateness
+        return Verdict(reading.meter_id, ts_ms, _status(findings), lateness, tuple(findings))
+
+    def _roll_back(
+        self, state: MeterState, saved: dict[str, Any], findings: list[Finding]
+    ) -> list[Finding]:
+        """Undo what earlier rules learnt from a rejected reading; keep only their failures,
+        without events (an accepted reading will raise those again)."""
+        by_id = {rule.id: rule for rule in self.rules}
+        for rule_id, data in saved.items():
+            state.rules[rule_id] = by_id[rule_id].load_state(data)
+        return [
+            dataclasses.replace(f, event=None) if f.rule_id in saved else f
+            for f in findings
+            if f.failed or f.rule_id not in saved
+        ]
+
+    def expire(self, watermark_ms: int | None = None) -> list[Event]:
+        """Events of the timers due by ``watermark_ms`` (which also advances the watermark)."""
+        if watermark_ms is not None:
+            self._advance(watermark_ms)
+        if self._watermark_ms is None:
+            return []
+        events: list[Event] = []
+        for meter_id in self._timers.pop_due(self._watermark_ms):
+            state = self._meters[meter_id]
+            for rule in self._timed:
+                found = rule.expire(meter_id, state.rules[rule.id], self._watermark_ms)
+                events.extend(f.event for f in found if f.event is not None)
+            self._schedule(state)
+        return events
+
+    def evict_idle(self, now_ms: int) -> list[str]:
+        """Forget meters with no event time newer than ``now_ms - meter_ttl_ms``."""
+        cutoff = now_ms - self.meter_ttl_ms
+        idle = [m for m, state in self._meters.items() if state.last_event_ms < cutoff]
+        for meter_id in idle:
+            del self._meters[meter_id]
+            self._timers.set(meter_id, None)
+        return idle
+
+    def _advance(self, watermark_ms: int) -> None:
+        if self._watermark_ms is None or watermark_ms > self._watermark_ms:
+            self._watermark_ms = watermark_ms
+
+    def _schedule(self, state: MeterState) -> None:
+        if self._timed:
+            deadlines = [r.deadline_ms(state.rules[r.id]) for r in self._timed]
+            due = [d for d in deadlines if d is not None]
+            self._timers.set(state.meter_id, min(due) if due else None)
+
+    def meter_state(self, meter_id: str) -> bytes | None:
+        """One meter's state as bytes (for a per-meter key-value store)."""
+        state = self._meters.get(meter_id)
+        return None if state is None else state.to_bytes(self.rules)
+
+    def load_meter_state(self, data: bytes) -> None:
+        """Restore one meter's state saved by :meth:`meter_state`."""
+        self._restore([MeterState.from_bytes(data, self.rules)])
+
+    def snapshot(self) -> bytes:
+        """Watermark and every meter's state, as one versioned document."""
+        meters = [state.to_dict(self.rules) for state in self._meters.values()]
+        document = {"v": SNAPSHOT_VERSION, "watermark_ms": self._watermark_ms, "meters": meters}
+        return orjson.dumps(document)
+
+    def restore(self, data: bytes) -> None:
+        """Replace all state by a :meth:`snapshot`."""
+        document = orjson.loads(data)
+        if not isinstance(document, dict) or document.get("v") != SNAPSHOT_VERSION:
+            found = document.get("v") if isinstance(document, dict) else None
+            raise StateVersionError(found, SNAPSHOT_VERSION)
+        self._meters.clear()
+        self._timers = TimerQueue()
+        self._watermark_ms = document["watermark_ms"]
+        self._restore(MeterState.from_dict(meter, self.rules) for meter in document["meters"])
+
+    def _restore(self, states: Iterable[MeterState]) -> None:
+        for state in states:
+            self._meters[state.meter_id] = state
+            self._schedule(state)

@@ -1,0 +1,154 @@
+"""What the validation core says about a meter's stream: typed, frozen output events.
+
+Every event names its meter; times are epoch milliseconds (UTC), energies Wh, voltages V.
+Events that describe a stretch of time (gaps, voltage episodes) are keyed by
+``(meter_id, start_ms)``: a later event with the same key supersedes the earlier one, so
+a sink that upserts by that key keeps one record per gap or episode.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Lateness(StrEnum):
+    """Event time against the watermark."""
+
+    ON_TIME = "ON_TIME"
+    LATE = "LATE"  # behind the watermark, within the allowed lateness: processed, marked
+    TOO_LATE = "TOO_LATE"  # beyond the allowed lateness: routed aside
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every output event."""
+
+    meter_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LateEvent(Event):
+    """A reading behind the watermark."""
+
+    ts_ms: int
+    watermark_ms: int
+    lateness: Lateness
+    behind_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateEvent(Event):
+    """A second reading with the same (meter, event time)."""
+
+    ts_ms: int
+    identical: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Gap(Event):
+    """Missing intervals ``[start_ms, end_ms)``; ``open`` while the meter is still silent."""
+
+    start_ms: int
+    end_ms: int
+    missing_intervals: int
+    open: bool
+    detected_by: str  # "reading", "timer" or "fill" (what is left after a late reading)
+
+
+@dataclass(frozen=True, slots=True)
+class GapClosed(Event):
+    """A gap reported earlier no longer stands: a late reading filled (part of) it."""
+
+    start_ms: int
+    end_ms: int
+    missing_intervals: int
+    filled_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Irregular(Event):
+    """Sampling off the expected grid (``offset_ms``) or at a new cadence (``interval_ms``)."""
+
+    ts_ms: int
+    kind: str  # "off_grid" or "interval_change"
+    offset_ms: int = 0
+    interval_ms: int = 0
+
+
+class RegisterKind(StrEnum):
+    """What happened to the cumulative register."""
+
+    DECREASE = "decrease"
+    ROLLOVER = "rollover"
+    RESET = "reset"
+    OVER_LIMIT = "over_limit"
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterEvent(Event):
+    """A register that went down, wrapped, reset, or rose faster than the connection allows."""
+
+    ts_ms: int
+    kind: RegisterKind
+    previous_wh: float
+    current_wh: float
+    energy_wh: float  # consumption implied (the wrapped amount for a rollover)
+    elapsed_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class FlatLine(Event):
+    """A run of intervals with a ``stuck`` register, ``flat`` (identical) or ``zero`` energy."""
+
+    kind: str
+    start_ms: int
+    end_ms: int
+    intervals: int
+    interval_energy_wh: float
+
+
+@dataclass(frozen=True, slots=True)
+class Spike(Event):
+    """An interval's average power far above the meter's recent history."""
+
+    ts_ms: int
+    power_w: float
+    baseline_w: float
+
+
+@dataclass(frozen=True, slots=True)
+class VoltageEvent(Event):
+    """One EN 50160 episode outside the band; ``ongoing`` until the voltage returns."""
+
+    start_ms: int
+    end_ms: int
+    min_v: float
+    max_v: float
+    direction: str  # "under", "over" or "both"
+    duration: str  # "transient" or "sustained"
+    readings: int
+    ongoing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Alert(Event):
+    """A threshold crossed over ``[start_ms, end_ms)``: one per episode."""
+
+    kind: str
+    start_ms: int
+    end_ms: int
+    value: float
+    threshold: float
+    unit: str
+
+
+def event_record(event: Event) -> dict[str, Any]:
+    """The event as a flat, JSON-ready dict with its type name (for sinks)."""
+    record: dict[str, Any] = {"type": type(event).__name__}
+    for field in dataclasses.fields(event):
+        value = getattr(event, field.name)
+        record[field.name] = str(value) if isinstance(value, StrEnum) else value
+    return record

@@ -1,0 +1,74 @@
+"""Spikes: an interval's average power far above the meter's recent history.
+
+Average power of an interval is its energy over its duration, so a long interval after
+a gap is not mistaken for a spike. With at least ``min_history`` intervals remembered
+(the last ``history_size`` with energy), an interval fails when its power exceeds
+``ratio`` times the history's median (or mean) and ``min_power_w``. Every interval with
+energy joins the history, spikes too: the median shrugs off the odd spike, and a lasting
+change of level stops being one once it fills half the history. Zero intervals stay out
+(they say nothing about the meter's level; zero runs are the flat-line rule's).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from smart_meter.reading import Reading
+from streaming_app.rules.base import Context, Finding, Rule
+from streaming_app.rules.events import Spike
+
+MS_PER_HOUR = 3_600_000
+
+
+@dataclass(slots=True)
+class SpikeState:
+    """The newest reading and the average powers (W) of recent intervals, oldest first."""
+
+    last_ts_ms: int | None = None
+    last_wh: float = 0.0
+    history_w: list[float] = field(default_factory=list)
+
+
+def baseline(history_w: list[float], statistic: str) -> float:
+    """The median or mean of the history."""
+    return statistics.median(history_w) if statistic == "median" else statistics.fmean(history_w)
+
+
+class SpikeRule(Rule[SpikeState]):
+    """Interval power above ratio × recent median (or mean)."""
+
+    kind: ClassVar[str] = "spike"
+    state_type: ClassVar[type[SpikeState]] = SpikeState
+
+    ratio: float = Field(default=8.0, gt=1, description="times the baseline that is a spike")
+    statistic: Literal["median", "mean"] = Field(default="median", description="baseline")
+    min_history: int = Field(default=6, ge=1, description="intervals needed before judging")
+    history_size: int = Field(default=48, ge=1, description="intervals remembered")
+    min_power_w: float = Field(default=100.0, ge=0, description="never a spike below this")
+
+    def evaluate(self, reading: Reading, state: SpikeState, context: Context) -> list[Finding]:
+        ts_ms, current = reading.ts_ms, reading.import_wh
+        if state.last_ts_ms is not None and ts_ms <= state.last_ts_ms:
+            return []
+        previous_ts, energy = state.last_ts_ms, current - state.last_wh
+        if previous_ts is None or energy <= 0:
+            state.last_ts_ms, state.last_wh = ts_ms, current
+            return []
+        power_w = energy * MS_PER_HOUR / (ts_ms - previous_ts)
+        history, findings = state.history_w, []
+        if len(history) >= self.min_history:
+            baseline_w = baseline(history, self.statistic)
+            if power_w > self.min_power_w and power_w > self.ratio * baseline_w:
+                findings.append(
+                    self.fail("spike", Spike(reading.meter_id, ts_ms, power_w, baseline_w))
+                )
+                if self.rejects:
+                    return findings
+        history.append(power_w)
+        del history[: -self.history_size]
+        state.last_ts_ms, state.last_wh = ts_ms, current
+        return findings
