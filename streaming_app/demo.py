@@ -91,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     console = Console()
     stack = LocalStack()
-    for result in stack.up():
-        console.print(result.line())
+    for service in stack.up():
+        console.print(service.line())
     settings = ConnectionSettings.for_stack(stack.settings)
     start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
     fleet = Fleet(FleetConfig(meters=args.meters, interval_s=1800), start)

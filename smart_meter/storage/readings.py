@@ -61,7 +61,7 @@ class ReadingStore:
         results = execute_concurrent_with_args(
             self.session, query, keys, concurrency=self.concurrency
         )
-        return sum(int(result.result_or_exc.one()[0]) for result in results)  # type: ignore[union-attr]
+        return sum(int(result.result_or_exc.one()[0]) for result in results)
 
 
 def _values(row: StoredReading, ingested_at: datetime) -> tuple[object, ...]:

@@ -87,7 +87,7 @@ def test_server_that_exits_reports_the_last_lines_of_its_log(
         service.wait_healthy(process)
     service.stop()
     assert "the process exited" in str(caught.value)
-    assert "nats.conf" in caught.value.log_tail
+    assert "Parse error on line 1" in caught.value.log_tail
 
 
 def test_wrong_java_version_is_one_clear_line() -> None:
@@ -96,7 +96,8 @@ def test_wrong_java_version_is_one_clear_line() -> None:
 
 
 def test_jar_download_that_fails_says_what_and_how_to_retry(tmp_path: Path) -> None:
-    with pytest.raises(DownloadError, match=r"could not download org\.example\.nothing:absent:0\.0\.0"):
+    missing = r"could not download org\.example\.nothing:absent:0\.0\.0"
+    with pytest.raises(DownloadError, match=missing):
         resolve_jars("probe", ["org.example.nothing:absent:0.0.0"], tmp_path)
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
+import json
+import urllib.parse
+import urllib.request
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import nats
 import pytest
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
-from influxdb_client import InfluxDBClient
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+from influxdb_client.client.influxdb_client import InfluxDBClient
+from influxdb_client.client.write_api import SYNCHRONOUS
 
 from smart_meter.settings import ConnectionSettings
+from smart_meter.stack.manager import LocalStack
 from smart_meter.storage.session import open_session
 
 pytestmark = pytest.mark.integration
@@ -82,52 +87,57 @@ def test_kafka_produce_then_consume_returns_every_message_in_order(
             msg = consumer.poll(30)
             assert msg is not None, f"no message after {len(values)}"
             assert msg.error() is None, msg.error()
-            values.append(int(msg.value()))
+            values.append(int(msg.value() or b"-1"))
     finally:
         consumer.close()
         admin.delete_topics([topic])
     assert values == list(range(50))
 
 
-def test_influxdb_write_then_influxql_query_returns_the_points(
-    connections: ConnectionSettings,
-) -> None:
-    database = f"probe_{uuid.uuid4().hex[:8]}"
-    client = InfluxDBClient(url=connections.influxdb_url, token="", org="-")
+def influxql(base_url: str, statement: str, database: str = "") -> dict[str, Any]:
+    """Run one InfluxQL statement over the v1 ``/query`` endpoint."""
+    body = urllib.parse.urlencode({"q": statement, "db": database}).encode()
+    with urllib.request.urlopen(f"{base_url}/query", data=body, timeout=10) as reply:
+        return dict(json.load(reply))
+
+
+def test_influxdb_line_protocol_write_then_influxql_query(connections: ConnectionSettings) -> None:
+    base, database = connections.influxdb_url, f"probe_{uuid.uuid4().hex[:8]}"
+    influxql(base, f"CREATE DATABASE {database}")
     try:
-        query = client.query_api()
-        base = connections.influxdb_url
-        import urllib.parse
-        import urllib.request
-
-        def influxql(statement: str) -> dict[str, object]:
-            data = urllib.parse.urlencode({"q": statement, "db": database}).encode()
-            with urllib.request.urlopen(f"{base}/query", data=data, timeout=10) as reply:
-                import json
-
-                return dict(json.load(reply))
-
-        influxql(f"CREATE DATABASE {database}")
         stamp = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
-        lines = "\n".join(
-            f"probe,meter=M{i} voltage={230 + i} {stamp + i}" for i in range(3)
-        ).encode()
-        request = urllib.request.Request(f"{base}/write?db={database}&precision=s", data=lines)
+        lines = "\n".join(f"probe,meter=M{i} voltage={230 + i} {stamp + i}" for i in range(3))
+        request = urllib.request.Request(
+            f"{base}/write?db={database}&precision=s", data=lines.encode()
+        )
         with urllib.request.urlopen(request, timeout=10) as reply:
             assert reply.status == 204
-        result = influxql("SELECT sum(voltage) FROM probe")
-        influxql(f"DROP DATABASE {database}")
-        del query
+        result = influxql(base, "SELECT sum(voltage), count(voltage) FROM probe", database)
     finally:
-        client.close()
-    series = result["results"][0]["series"][0]  # type: ignore[index]
-    assert series["values"][0][1] == 693.0
+        influxql(base, f"DROP DATABASE {database}")
+    assert result["results"][0]["series"][0]["values"][0][1:] == [693.0, 3]
 
 
-def test_every_server_is_reported_healthy_by_status(stack: object) -> None:
-    from smart_meter.stack.manager import LocalStack
+def test_influxdb_client_v2_write_api_lands_in_the_v1_database(
+    connections: ConnectionSettings,
+) -> None:
+    base, database = connections.influxdb_url, f"probe_{uuid.uuid4().hex[:8]}"
+    influxql(base, f"CREATE DATABASE {database}")
+    client = InfluxDBClient(url=base, token="", org="-")
+    try:
+        writer = client.write_api(write_options=SYNCHRONOUS)
+        writer.write(
+            bucket=f"{database}/autogen",
+            record="probe,meter=M1 energy_wh=12.5 1704067200000000000",
+        )
+        result = influxql(base, "SELECT energy_wh FROM probe", database)
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+        influxql(base, f"DROP DATABASE {database}")
+    assert result["results"][0]["series"][0]["values"] == [["2024-01-01T00:00:00Z", 12.5]]
 
+
+def test_every_server_is_reported_healthy_by_status(stack: LocalStack) -> None:
     statuses = LocalStack().status()
     assert [s.name for s in statuses] == ["nats", "cassandra", "kafka", "influxdb"]
     assert all(s.healthy for s in statuses), [s.line() for s in statuses]
-    asyncio.get_event_loop_policy()
