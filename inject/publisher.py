@@ -10,6 +10,7 @@ publish whose ack times out is retried with the same id, so JetStream stores it 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,12 +26,18 @@ from smart_meter.subjects import READINGS_STREAM, dedup_id, subject_for_meter
 
 @dataclass
 class PublishStats:
-    """What a publisher did: ``readings`` stored, ``duplicates`` readings JetStream already had."""
+    """What a publisher did: ``readings`` stored, ``duplicates`` readings JetStream already had.
+
+    ``raw`` counts raw messages (see :meth:`ReadingPublisher.publish_raw`) stored, and
+    ``raw_duplicates`` those JetStream refused as already stored.
+    """
 
     readings: int = 0
     messages: int = 0
     duplicates: int = 0
     retries: int = 0
+    raw: int = 0
+    raw_duplicates: int = 0
     per_subject: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -64,6 +71,20 @@ class ReadingPublisher:
             for start in range(0, len(group), self.batch_size):
                 await self._submit(subject, group[start : start + self.batch_size])
 
+    async def publish_raw(self, subject: str, payload: bytes, msg_id: str | None = None) -> None:
+        """Queue one message of arbitrary bytes (e.g. a malformed reading) on ``subject``.
+
+        Bounded and retried like readings. ``msg_id`` defaults to a digest of the payload,
+        so a retried publish is stored once.
+        """
+        await self._slots.acquire()
+        message_id = msg_id or f"raw-{hashlib.blake2b(payload, digest_size=16).hexdigest()}"
+        task = asyncio.create_task(
+            self._publish_with_retry(subject, payload, message_id, 1, raw=True)
+        )
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
     async def flush(self) -> None:
         """Wait until every queued publish is acknowledged; re-raise the first failure."""
         while self._pending:
@@ -79,7 +100,7 @@ class ReadingPublisher:
         task.add_done_callback(self._pending.discard)
 
     async def _publish_with_retry(
-        self, subject: str, payload: bytes, msg_id: str, count: int
+        self, subject: str, payload: bytes, msg_id: str, count: int, raw: bool = False
     ) -> None:
         try:
             for attempt in range(1, self.max_attempts + 1):
@@ -94,6 +115,9 @@ class ReadingPublisher:
                     await asyncio.sleep(min(0.05 * 2**attempt, 2.0))  # back-off between retries
                     continue
                 self.stats.messages += 1
+                if raw:
+                    self._count_raw(bool(ack.duplicate))
+                    return
                 if ack.duplicate:
                     self.stats.duplicates += count
                     return
@@ -102,3 +126,9 @@ class ReadingPublisher:
                 return
         finally:
             self._slots.release()
+
+    def _count_raw(self, duplicate: bool) -> None:
+        if duplicate:
+            self.stats.raw_duplicates += 1
+        else:
+            self.stats.raw += 1

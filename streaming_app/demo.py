@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +23,7 @@ from smart_meter.stack.manager import LocalStack
 from smart_meter.storage.readings import ReadingStore
 from smart_meter.storage.session import open_session
 from smart_meter.streams import ensure_readings_streams
+from smart_meter.subjects import READINGS_STREAM
 from streaming_app.store_consumer import StoreConsumer
 
 
@@ -41,7 +43,10 @@ async def run_pipeline(
     began = time.monotonic()
     nc = await nats.connect(settings.nats_url)
     try:
-        await ensure_readings_streams(nc.jetstream())
+        js = nc.jetstream()
+        await ensure_readings_streams(js)
+        # This run's readings start after whatever the stream already holds.
+        start_seq = (await js.stream_info(READINGS_STREAM)).state.last_seq + 1
         publisher = ReadingPublisher(nc, settings.partitions, batch_size=batch_size)
         first = last = fleet.start
         for when, readings in fleet.run(intervals):
@@ -50,8 +55,10 @@ async def run_pipeline(
         await publisher.flush()
         session = open_session(settings)
         store = ReadingStore(session)
-        consumer = StoreConsumer(nc, store, durable="demo-store")
-        consumed = await consumer.run_until_idle()
+        durable = f"demo-store-{uuid.uuid4().hex[:8]}"
+        consumer = StoreConsumer(nc, store, durable=durable)
+        consumed = await consumer.run_until_idle(start_seq=start_seq)
+        await js.delete_consumer(READINGS_STREAM, durable)
         stored = store.count_between(fleet.meter_ids, first, last)
         session.cluster.shutdown()
     finally:
@@ -89,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--batch-size", type=int, default=50)
     args = parser.parse_args(argv)
-    console = Console()
+    console = Console(width=120)
     stack = LocalStack()
     for service in stack.up():
         console.print(service.line())

@@ -16,7 +16,7 @@ import orjson
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from smart_meter.codec import ReadingError, decode_message
 from smart_meter.storage.readings import ReadingStore, StoredReading
@@ -43,18 +43,24 @@ class StoreConsumer:
         self.fetch_batch = fetch_batch
         self.stats = ConsumeStats()
 
-    async def run_until_idle(self, idle_timeout_s: float = 2.0) -> ConsumeStats:
-        """Drain the stream; return when a fetch finds nothing for ``idle_timeout_s``."""
+    async def run_until_idle(
+        self, idle_timeout_s: float = 2.0, start_seq: int | None = None
+    ) -> ConsumeStats:
+        """Drain the stream (from ``start_seq`` if given, when the durable is new).
+
+        Returns when a fetch finds nothing for ``idle_timeout_s``.
+        """
+        config = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, max_ack_pending=4096, ack_wait=60)
+        if start_seq is not None:
+            config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
+            config.opt_start_seq = start_seq
         subscription = await self.js.pull_subscribe(
-            f"{READINGS_PREFIX}.*",
-            durable=self.durable,
-            stream=READINGS_STREAM,
-            config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, max_ack_pending=4096, ack_wait=60),
+            f"{READINGS_PREFIX}.*", durable=self.durable, stream=READINGS_STREAM, config=config
         )
         while True:
             try:
                 messages = await subscription.fetch(self.fetch_batch, timeout=idle_timeout_s)
-            except NatsTimeoutError:
+            except (NatsTimeoutError, TimeoutError):
                 return self.stats
             await self.handle(messages)
 

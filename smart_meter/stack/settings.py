@@ -39,3 +39,7 @@ class StackSettings(BaseSettings):
     kafka_heap_mb: int = 512
     influxdb_port: int = 8086
     influxdb_rpc_port: int = 8088
+    influxdb_version: str = Field(
+        default="1.13.2",
+        description="InfluxDB built with `go install`; 1.9+ also need cargo and cc, 1.8.10 only Go",
+    )

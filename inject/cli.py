@@ -1,0 +1,157 @@
+"""``python -m inject``: run the fleet through the fault injector and publish to JetStream.
+
+Example::
+
+    python -m inject --meters 1000 --interval-s 1800 --intervals 48 --fast \\
+        --faults default --ground-truth faults.jsonl --batch-size 100
+
+Replica ``i`` of ``R`` owns meters ``i::R``; start one process per replica with the same
+seed and start time. Wrong options end with one line on stderr and exit status 2; a
+NATS server that cannot be reached ends with one line and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
+
+from inject.faults import FaultConfig, ProfileName
+from inject.fleet import FleetConfig
+from inject.run import InjectOptions, InjectSummary, inject_to_nats
+from smart_meter.settings import ConnectionSettings
+
+PROG = "python -m inject"
+INTERVALS_S = (60, 900, 1800)
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """Reports a wrong option as one line (no usage block), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _utc_time(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    if when.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time zone (e.g. {text}Z): {text!r}")
+    return when.astimezone(UTC)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0] if __doc__ else None)
+    add = parser.add_argument
+    add("--meters", type=_positive_int, default=1000, help="meters in the whole fleet")
+    add("--interval-s", type=_positive_int, default=1800, help="60, 900 or 1800")
+    add("--intervals", type=_positive_int, default=48, help="intervals to simulate")
+    pace = parser.add_mutually_exclusive_group()
+    pace.add_argument("--speedup", type=_positive_float, default=1.0, help="x real time")
+    pace.add_argument("--fast", action="store_true", help="as fast as possible, no waiting")
+    add("--replica", type=_non_negative_int, default=0, help="this replica, 0..replicas-1")
+    add("--replicas", type=_positive_int, default=1, help="injector replicas in all")
+    add("--seed", type=_int, default=42, help="same seed, same fleet and faults")
+    add("--faults", choices=("default", "none", "all"), default="default", help="fault profile")
+    add("--ground-truth", type=Path, default=None, help="write injected faults here (JSONL)")
+    add("--batch-size", type=_positive_int, default=100, help="readings per message")
+    add("--max-in-flight", type=_positive_int, default=256, help="unacknowledged publishes")
+    add("--meters-per-transformer", type=_positive_int, default=50, help="fleet layout")
+    add("--start", type=_utc_time, default=None, help="first event time (default: now)")
+    add("--nats-url", default=None, help="default: SMART_METER_NATS_URL or the local stack")
+    return parser
+
+
+def options_from(args: argparse.Namespace, now: datetime) -> InjectOptions:
+    """Options from parsed arguments; ``ValueError`` with a readable message if inconsistent."""
+    if args.interval_s not in INTERVALS_S:
+        raise ValueError(f"--interval-s must be 60, 900 or 1800, got {args.interval_s}")
+    if args.replica >= args.replicas:
+        raise ValueError(f"--replica {args.replica} must be below --replicas {args.replicas}")
+    if args.ground_truth is not None and not args.ground_truth.parent.is_dir():
+        raise ValueError(f"--ground-truth: no such directory: {args.ground_truth.parent}")
+    fleet = FleetConfig(
+        meters=args.meters,
+        interval_s=args.interval_s,
+        meters_per_transformer=args.meters_per_transformer,
+        seed=args.seed,
+        replica=args.replica,
+        replicas=args.replicas,
+    )
+    settings = ConnectionSettings()
+    profile: ProfileName = args.faults
+    return InjectOptions(
+        fleet=fleet,
+        faults=FaultConfig.profile(profile),
+        intervals=args.intervals,
+        start=args.start or _floor(now, args.interval_s),
+        speedup=None if args.fast else args.speedup,
+        batch_size=args.batch_size,
+        max_in_flight=args.max_in_flight,
+        ground_truth=args.ground_truth,
+        nats_url=args.nats_url or settings.nats_url,
+        partitions=settings.partitions,
+    )
+
+
+def _floor(when: datetime, interval_s: int) -> datetime:
+    epoch_s = int(when.timestamp())
+    return datetime.fromtimestamp(epoch_s - epoch_s % interval_s, UTC)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        options = options_from(args, now=datetime.now(UTC))
+    except ValueError as error:
+        parser.error(str(error).splitlines()[0])
+    try:
+        summary = asyncio.run(inject_to_nats(options))
+    except ConnectionError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 1
+    print_summary(summary)
+    return 0
+
+
+def print_summary(summary: InjectSummary) -> None:
+    for line in summary.lines():
+        print(line)
