@@ -1,0 +1,55 @@
+"""What one pulled batch of messages turns into: the contract between the worker and the sinks.
+
+The worker decodes and validates a batch of JetStream messages and hands the sinks one
+:class:`ProcessedBatch`. Every sink write is idempotent (keyed by natural keys), so a
+batch written twice — after a crash between the sinks and the ack — changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from smart_meter.reading import Reading
+from streaming_app.rules.engine import Verdict
+from streaming_app.rules.events import Event
+
+
+@dataclass(frozen=True)
+class CheckedReading:
+    """A reading and the verdict the validator gave it."""
+
+    reading: Reading
+    verdict: Verdict
+    received_ms: int  # when the app pulled the message (processing time)
+    published_ms: int | None = None  # JetStream's timestamp of the message, if known
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """Input the app refused: the original bytes, why, and where it came from."""
+
+    data: bytes
+    reason: str
+    field: str
+    subject: str
+    stream_seq: int | None = None
+    index: int | None = None  # entry of a batch message, when only that entry was bad
+
+
+@dataclass(frozen=True)
+class ProcessedBatch:
+    """One fetch's worth of work, ready for the sinks, then the state store, then the ack."""
+
+    partition: int
+    processed_ms: int
+    readings: tuple[CheckedReading, ...] = ()
+    events: tuple[Event, ...] = ()  # validator findings and timer expiries, in order
+    dead_letters: tuple[DeadLetter, ...] = ()
+    watermark_ms: int | None = None
+    counts: Counter[str] = field(default_factory=Counter)  # e.g. status:flagged, rule:gap
+
+    @property
+    def stored(self) -> tuple[CheckedReading, ...]:
+        """Readings that go to the raw table (everything parsed except rejected ones)."""
+        return tuple(r for r in self.readings if r.verdict.status.value != "rejected")
