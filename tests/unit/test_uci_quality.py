@@ -1,0 +1,182 @@
+"""The UCI household file through the replay parser and the validator: exactly its gaps and
+voltage episodes, worked out independently here with pandas from the raw file.
+
+The file: one house near Paris, one row a minute, local time (Europe/Paris; the excerpt
+lies wholly in winter time, UTC+1), day-first dates without zero padding. The replay
+parser reads it as meter ``UCI-1``; the validator runs the demo preset (60-s grid) with
+the EN 50160 band 207–253 V, and once more with a tight band (234–246 V) that the
+house's voltage (226–252 V) leaves hundreds of times, so episodes are really compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from inject.replay import CsvReader, FormatOptions, resolve_format
+from smart_meter.reading import Reading
+from streaming_app.rules import demo_settings
+from streaming_app.rules.events import Event, Gap, GapClosed, VoltageEvent
+from streaming_app.rules.voltage import VoltageRule
+
+UCI_FILE = Path("/work/shared/data/uci-household-power-2006-12.txt")
+ROWS = 37_283
+MINUTE_MS = 60_000
+SUSTAINED_MS = 60_000  # VoltageRule's default: an episode lasting a minute is sustained
+EN_50160 = (207.0, 253.0)
+TIGHT = (234.0, 246.0)
+
+pytestmark = pytest.mark.skipif(not UCI_FILE.exists(), reason=f"{UCI_FILE} not present")
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A voltage episode as both sides describe it."""
+
+    start_ms: int
+    end_ms: int
+    min_v: float
+    max_v: float
+    direction: str
+    duration: str
+    readings: int
+
+
+# ---------------------------------------------------------------- the file, with pandas
+
+
+def raw_frame() -> pd.DataFrame:
+    """Event time (UTC epoch ms) and voltage of every row, in file order."""
+    frame = pd.read_csv(UCI_FILE, sep=";", dtype=str, keep_default_na=False)
+    local = pd.to_datetime(frame["Date"] + " " + frame["Time"], dayfirst=True)
+    utc = local.dt.tz_localize("Europe/Paris", ambiguous="raise", nonexistent="raise")
+    return pd.DataFrame(
+        {
+            "ts_ms": utc.dt.tz_convert("UTC").astype("int64") // 1_000_000,
+            "voltage_v": frame["Voltage"].str.strip().astype(float),
+        }
+    )
+
+
+def expected_gaps(frame: pd.DataFrame) -> set[tuple[int, int, int]]:
+    """(first missing minute, end, missing minutes) wherever the minute grid jumps."""
+    step = frame["ts_ms"].diff()
+    jumps = frame.loc[step > MINUTE_MS]
+    before = frame["ts_ms"].shift()[jumps.index]
+    return {
+        (int(prev) + MINUTE_MS, int(ts), (int(ts) - int(prev)) // MINUTE_MS - 1)
+        for prev, ts in zip(before, jumps["ts_ms"], strict=True)
+    }
+
+
+def expected_episodes(frame: pd.DataFrame, band: tuple[float, float]) -> set[Episode]:
+    """Runs of consecutive rows outside the band, in file (= event) order."""
+    low, high = band
+    volts = frame["voltage_v"]
+    outside = (volts < low) | (volts > high)
+    assert not outside.iloc[-1], "an episode open at the end would only be reported if sustained"
+    run_id = (outside != outside.shift()).cumsum()
+    episodes = set()
+    for _, run in frame[outside].groupby(run_id[outside]):
+        start, end = int(run["ts_ms"].iloc[0]), int(run["ts_ms"].iloc[-1])
+        under, over = bool((run["voltage_v"] < low).any()), bool((run["voltage_v"] > high).any())
+        episodes.add(
+            Episode(
+                start,
+                end,
+                float(run["voltage_v"].min()),
+                float(run["voltage_v"].max()),
+                "both" if under and over else ("under" if under else "over"),
+                "sustained" if end - start >= SUSTAINED_MS else "transient",
+                len(run),
+            )
+        )
+    return episodes
+
+
+# ---------------------------------------------------------------- the pipeline's side
+
+
+def replayed_readings() -> list[Reading]:
+    """The file through the replay's own reader and UCI parser; no row may be bad."""
+    fmt = resolve_format(UCI_FILE)
+    assert fmt.name == "uci"
+    outcomes = list(CsvReader(UCI_FILE, fmt, FormatOptions()).rows())
+    assert [o.bad for o in outcomes if o.bad is not None] == []
+    return [o.reading for o in outcomes if o.reading is not None]
+
+
+def validated_events(readings: list[Reading], band: tuple[float, float]) -> list[Event]:
+    nominal_v = (band[0] + band[1]) / 2
+    voltage = VoltageRule(nominal_v=nominal_v, band_pct=(band[1] - nominal_v) / nominal_v * 100)
+    assert (voltage.low_v, voltage.high_v) == band
+    validator = demo_settings(voltage=voltage).validator()
+    events: list[Event] = []
+    for reading in readings:
+        events += validator.process(reading).events
+    return events + validator.expire()
+
+
+def found_gaps(events: list[Event]) -> set[tuple[int, int, int]]:
+    assert not [e for e in events if isinstance(e, GapClosed)]
+    return {(e.start_ms, e.end_ms, e.missing_intervals) for e in events if isinstance(e, Gap)}
+
+
+def found_episodes(events: list[Event]) -> set[Episode]:
+    """One per (meter, start): a final event supersedes the ``ongoing`` one."""
+    latest = {(e.meter_id, e.start_ms): e for e in events if isinstance(e, VoltageEvent)}
+    assert not [e for e in latest.values() if e.ongoing]
+    return {
+        Episode(e.start_ms, e.end_ms, e.min_v, e.max_v, e.direction, e.duration, e.readings)
+        for e in latest.values()
+    }
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return raw_frame()
+
+
+@pytest.fixture(scope="module")
+def readings() -> list[Reading]:
+    return replayed_readings()
+
+
+def test_every_row_becomes_a_reading_at_its_paris_time_in_utc(
+    frame: pd.DataFrame, readings: list[Reading]
+) -> None:
+    assert len(frame) == len(readings) == ROWS
+    assert [r.ts_ms for r in readings] == frame["ts_ms"].tolist()
+    assert readings[0].ts.isoformat() == "2006-12-16T16:24:00+00:00"  # 17:24 CET
+    assert {r.meter_id for r in readings} == {"UCI-1"}
+
+
+def test_the_file_has_two_three_minute_jumps_each_two_missing_minutes(frame: pd.DataFrame) -> None:
+    gaps = sorted(expected_gaps(frame))
+    assert [missing for _, _, missing in gaps] == [2, 2]
+    assert [pd.Timestamp(start, unit="ms", tz="UTC").isoformat() for start, _, _ in gaps] == [
+        "2006-12-21T10:23:00+00:00",
+        "2006-12-30T09:08:00+00:00",
+    ]
+
+
+@pytest.mark.parametrize("band", [EN_50160, TIGHT], ids=["en50160", "tight"])
+def test_the_validator_finds_exactly_the_gaps_of_the_file(
+    band: tuple[float, float], frame: pd.DataFrame, readings: list[Reading]
+) -> None:
+    assert found_gaps(validated_events(readings, band)) == expected_gaps(frame)
+
+
+@pytest.mark.parametrize("band", [EN_50160, TIGHT], ids=["en50160", "tight"])
+def test_the_validator_finds_exactly_the_voltage_episodes_of_the_file(
+    band: tuple[float, float], frame: pd.DataFrame, readings: list[Reading]
+) -> None:
+    expected = expected_episodes(frame, band)
+    assert found_episodes(validated_events(readings, band)) == expected
+    if band == EN_50160:
+        assert expected == set()  # the house's 226-252 V never leaves the EN 50160 band
+    else:
+        assert len(expected) > 100
