@@ -1,4 +1,7 @@
-"""The JetStream stream that holds every reading, created idempotently."""
+"""The JetStream streams: readings, dead letters, and the events the streaming app finds.
+
+Each is created idempotently (created if missing, else updated to the configuration).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,18 @@ from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
-from smart_meter.subjects import DEAD_LETTER_SUBJECT, READINGS_PREFIX, READINGS_STREAM
+from smart_meter.subjects import (
+    ALERTS_PREFIX,
+    DEAD_LETTER_SUBJECT,
+    GAPS_SUBJECT,
+    LATE_SUBJECT,
+    READINGS_PREFIX,
+    READINGS_STREAM,
+)
 
 DEAD_LETTER_STREAM = "DEADLETTER"
+EVENTS_STREAM = "EVENTS"
+EVENT_SUBJECTS = (f"{ALERTS_PREFIX}.>", GAPS_SUBJECT, LATE_SUBJECT)
 
 
 def readings_stream_config(
@@ -26,6 +38,13 @@ def readings_stream_config(
     )
 
 
+def dead_letter_stream_config() -> StreamConfig:
+    """Rejected input on ``meter.deadletter``: original bytes, reason in the headers."""
+    return StreamConfig(
+        name=DEAD_LETTER_STREAM, subjects=[DEAD_LETTER_SUBJECT], storage=StorageType.FILE
+    )
+
+
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
     """Create the stream, or update it to ``config`` if it exists."""
     try:
@@ -39,9 +58,26 @@ async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
 async def ensure_readings_streams(js: JetStreamContext, duplicate_window_s: float = 120.0) -> None:
     """The readings stream and the dead-letter stream that keeps what was rejected."""
     await ensure_stream(js, readings_stream_config(duplicate_window_s))
-    await ensure_stream(
-        js,
-        StreamConfig(
-            name=DEAD_LETTER_STREAM, subjects=[DEAD_LETTER_SUBJECT], storage=StorageType.FILE
-        ),
+    await ensure_stream(js, dead_letter_stream_config())
+
+
+def events_stream_config(
+    duplicate_window_s: float = 600.0, max_age_s: float = 30 * 86_400.0
+) -> StreamConfig:
+    """Alerts, gaps and late events, kept ``max_age_s``; the streaming app publishes each
+    with an id from its natural key, deduplicated over ``duplicate_window_s`` (long enough
+    for a batch to be redelivered after a crash)."""
+    return StreamConfig(
+        name=EVENTS_STREAM,
+        subjects=list(EVENT_SUBJECTS),
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=max_age_s,
+        duplicate_window=duplicate_window_s,
     )
+
+
+async def ensure_events_stream(js: JetStreamContext, duplicate_window_s: float = 600.0) -> None:
+    """The stream of the streaming app's events, and the dead-letter stream."""
+    await ensure_stream(js, events_stream_config(duplicate_window_s))
+    await ensure_stream(js, dead_letter_stream_config())

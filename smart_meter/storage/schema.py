@@ -1,13 +1,33 @@
 """The Cassandra schema, created idempotently by whichever service starts first.
 
-Partitions are bounded: one meter-day of readings (48 rows at half-hourly reads,
-1,440 at one a minute). Rows are keyed by the natural key (meter, event time), so a
-retried or redelivered write overwrites the same row instead of adding one.
+Every table answers one question users ask, and every partition is bounded:
+
+- ``readings_by_meter_day``: one meter over a time range, a meter-day per partition
+  (48 rows at half-hourly reads, 1,440 at one a minute);
+- ``readings_by_transformer_day``: one transformer over a day, all its meters;
+- ``alerts_by_day``: what went wrong on a day, spread over :data:`EVENT_BUCKETS`
+  partitions by meter (query ``bucket IN (0..15)``), clustered by kind;
+- ``gaps_by_meter`` and ``voltage_events_by_meter``: a meter's gaps and EN 50160
+  episodes, a meter-month per partition;
+- ``late_events_by_day``: readings too late to process, with their payload.
+
+Rows are keyed by natural keys (meter, event time; meter, episode start), so a retried
+or redelivered write overwrites the same row instead of adding one.
 """
 
 from __future__ import annotations
 
 from cassandra.cluster import Session
+
+from smart_meter.subjects import partition_of
+
+EVENT_BUCKETS = 16
+"""Partitions per day of the day-keyed event tables: ``bucket = crc32(meter_id) % 16``."""
+
+
+def event_bucket(meter_id: str) -> int:
+    """The bucket of a meter in the day-keyed event tables."""
+    return partition_of(meter_id, EVENT_BUCKETS)
 
 
 def keyspace_cql(keyspace: str, replication: int) -> str:
@@ -17,29 +37,100 @@ def keyspace_cql(keyspace: str, replication: int) -> str:
     )
 
 
-TABLES = (
-    """
-    CREATE TABLE IF NOT EXISTS readings_by_meter_day (
-        meter_id text,
-        day date,
-        ts timestamp,
+_READING_COLUMNS = """
         seq bigint,
         import_wh double,
         voltage_v frozen<list<double>>,
         current_a frozen<list<double>>,
         temperature_c double,
         line_id text,
-        transformer_id text,
         usage_point_id text,
         quality text,
         estimation_method text,
         failed_rules frozen<set<text>>,
         lateness text,
-        ingested_at timestamp,
+        status text,
+        ingested_at timestamp,"""
+
+TABLES = (
+    f"""
+    CREATE TABLE IF NOT EXISTS readings_by_meter_day (
+        meter_id text,
+        day date,
+        ts timestamp,
+        transformer_id text,{_READING_COLUMNS}
         PRIMARY KEY ((meter_id, day), ts)
     ) WITH CLUSTERING ORDER BY (ts ASC)
     """,
+    f"""
+    CREATE TABLE IF NOT EXISTS readings_by_transformer_day (
+        transformer_id text,
+        day date,
+        meter_id text,
+        ts timestamp,{_READING_COLUMNS}
+        PRIMARY KEY ((transformer_id, day), meter_id, ts)
+    ) WITH CLUSTERING ORDER BY (meter_id ASC, ts ASC)
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS alerts_by_day (
+        day date,
+        bucket int,
+        kind text,
+        start_ts timestamp,
+        meter_id text,
+        end_ts timestamp,
+        value double,
+        threshold double,
+        unit text,
+        detail text,
+        PRIMARY KEY ((day, bucket), kind, start_ts, meter_id)
+    ) WITH CLUSTERING ORDER BY (kind ASC, start_ts ASC, meter_id ASC)
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS gaps_by_meter (
+        meter_id text,
+        month date,
+        start_ts timestamp,
+        end_ts timestamp,
+        missing_intervals int,
+        open boolean,
+        detected_by text,
+        filled_at timestamp,
+        PRIMARY KEY ((meter_id, month), start_ts)
+    ) WITH CLUSTERING ORDER BY (start_ts ASC)
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS voltage_events_by_meter (
+        meter_id text,
+        month date,
+        start_ts timestamp,
+        end_ts timestamp,
+        min_v double,
+        max_v double,
+        direction text,
+        duration text,
+        readings int,
+        ongoing boolean,
+        PRIMARY KEY ((meter_id, month), start_ts)
+    ) WITH CLUSTERING ORDER BY (start_ts ASC)
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS late_events_by_day (
+        day date,
+        bucket int,
+        ts timestamp,
+        meter_id text,
+        watermark timestamp,
+        lateness text,
+        behind_ms bigint,
+        reading text,
+        PRIMARY KEY ((day, bucket), ts, meter_id)
+    ) WITH CLUSTERING ORDER BY (ts ASC, meter_id ASC)
+    """,
 )
+
+ADDED_COLUMNS = (("readings_by_meter_day", "status", "text"),)
+"""Columns added after a table was first released: ``(table, column, type)``."""
 
 
 def ensure_schema(session: Session, keyspace: str, replication: int = 1) -> None:
@@ -51,3 +142,16 @@ def ensure_schema(session: Session, keyspace: str, replication: int = 1) -> None
                 "CREATE TABLE IF NOT EXISTS ", f"CREATE TABLE IF NOT EXISTS {keyspace}.", 1
             )
         )
+    for table, column, cql_type in ADDED_COLUMNS:
+        _add_column(session, keyspace, table, column, cql_type)
+
+
+def _add_column(session: Session, keyspace: str, table: str, column: str, cql_type: str) -> None:
+    """``ALTER TABLE ... ADD`` unless the column is there (a table made by an older release)."""
+    found = session.execute(
+        "SELECT column_name FROM system_schema.columns "
+        "WHERE keyspace_name = %s AND table_name = %s AND column_name = %s",
+        (keyspace, table, column),
+    ).one()
+    if found is None:
+        session.execute(f"ALTER TABLE {keyspace}.{table} ADD IF NOT EXISTS {column} {cql_type}")

@@ -1,0 +1,104 @@
+"""Stored readings with their quality flags, to both reading tables.
+
+A reading is stored unless it was rejected or is a duplicate: an identical one is
+already stored, and a conflicting one must not overwrite the raw values recorded
+first (it is an alert instead). Readings without a transformer are only in the
+meter table. ``ingested_at`` is the batch's processing time, so rewriting the same
+batch writes the same rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cassandra.cluster import Session
+
+from streaming_app.processed import CheckedReading, ProcessedBatch
+from streaming_app.rules.engine import Status
+from streaming_app.rules.events import DuplicateEvent
+from streaming_app.sinks.cassandra_rows import (
+    DAY_MS,
+    Write,
+    day_of,
+    prepare,
+    unset_if_none,
+)
+
+FLAG_COLUMNS = (
+    "seq",
+    "import_wh",
+    "voltage_v",
+    "current_a",
+    "temperature_c",
+    "line_id",
+    "usage_point_id",
+    "quality",
+    "failed_rules",
+    "lateness",
+    "status",
+    "ingested_at",
+)
+BY_METER_KEY = ("meter_id", "day", "ts", "transformer_id")
+BY_TRANSFORMER_KEY = ("transformer_id", "day", "meter_id", "ts")
+_STORED_STATUSES = frozenset({Status.ACCEPTED, Status.FLAGGED})
+
+
+def is_stored(checked: CheckedReading) -> bool:
+    """Whether the reading belongs in the reading tables."""
+    verdict = checked.verdict
+    if verdict.status not in _STORED_STATUSES:
+        return False
+    return not any(isinstance(f.event, DuplicateEvent) for f in verdict.findings)
+
+
+def flag_values(checked: CheckedReading, ingested_at_ms: int) -> tuple[Any, ...]:
+    """The values of :data:`FLAG_COLUMNS`: the reading's fields and its quality flags."""
+    reading, verdict = checked.reading, checked.verdict
+    grid = reading.grid
+    return (
+        unset_if_none(reading.seq),
+        reading.import_wh,
+        unset_if_none(reading.voltage_v and list(reading.voltage_v)),
+        unset_if_none(reading.current_a and list(reading.current_a)),
+        unset_if_none(reading.temperature_c),
+        unset_if_none(grid and grid.line_id),
+        unset_if_none(grid and grid.usage_point_id),
+        verdict.quality.value,
+        unset_if_none(set(verdict.failed_rules) or None),
+        verdict.lateness.value,
+        verdict.status.value,
+        ingested_at_ms,
+    )
+
+
+class ReadingsWriter:
+    """Builds the reading rows of a batch, for ``readings_by_meter_day`` and by transformer."""
+
+    def __init__(self, session: Session) -> None:
+        self._by_meter = prepare(session, "readings_by_meter_day", BY_METER_KEY + FLAG_COLUMNS)
+        self._by_transformer = prepare(
+            session, "readings_by_transformer_day", BY_TRANSFORMER_KEY + FLAG_COLUMNS
+        )
+
+    def writes(self, batch: ProcessedBatch) -> list[Write]:
+        """Two writes per stored reading with a transformer, one without."""
+        writes: list[Write] = []
+        for checked in batch.readings:
+            if is_stored(checked):
+                writes.extend(self._reading_writes(checked, batch.processed_ms))
+        return writes
+
+    def _reading_writes(self, checked: CheckedReading, ingested_at_ms: int) -> list[Write]:
+        reading = checked.reading
+        ts_ms, meter_id = checked.verdict.ts_ms, reading.meter_id
+        day_index, day = ts_ms // DAY_MS, day_of(ts_ms)
+        flags = flag_values(checked, ingested_at_ms)
+        transformer_id = reading.grid.transformer_id if reading.grid else None
+        by_meter = (meter_id, day, ts_ms, unset_if_none(transformer_id), *flags)
+        writes = [Write(self._by_meter, by_meter, ("m", meter_id, day_index))]
+        if transformer_id is not None:
+            by_transformer = (transformer_id, day, meter_id, ts_ms, *flags)
+            writes.append(
+                Write(self._by_transformer, by_transformer, ("t", transformer_id, day_index))
+            )
+        return writes

@@ -1,0 +1,220 @@
+"""The NATS sink: events and dead letters on JetStream subjects, each stored once.
+
+- alerts on ``meter.alerts.<kind>``, gaps (and ``GapClosed``) on ``meter.gaps``, TOO_LATE
+  readings on ``meter.late`` (with the reading), as JSON (:func:`event_record`), in the
+  ``EVENTS`` stream. Within a batch, only the last event of each natural key is sent,
+  so one key's events are never reordered by concurrent publishes.
+- dead letters on ``meter.deadletter``: the original bytes, with the headers
+  ``Smart-Meter-Reason``, ``Smart-Meter-Field``, ``Smart-Meter-Subject`` and
+  ``Smart-Meter-Stream-Seq``.
+
+Every message carries a ``Nats-Msg-Id``: for an event, its natural key and a digest of
+its content (a final gap after an open one, same key, is a new message); for a dead
+letter, the source subject, stream sequence and batch index. A batch written twice within
+the stream's duplicate window is stored once. Connection loss, timeouts and a JetStream
+without responders raise :class:`TransientSinkError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import nats
+import orjson
+from nats.aio.client import Client as NatsClient
+from nats.errors import (
+    ConnectionClosedError,
+    ConnectionDrainingError,
+    ConnectionReconnectingError,
+    NoRespondersError,
+    NoServersError,
+    OutboundBufferLimitError,
+    StaleConnectionError,
+    UnexpectedEOF,
+)
+from nats.js.errors import NoStreamResponseError, ServerError, ServiceUnavailableError
+
+from smart_meter.reading import Reading
+from smart_meter.streams import DEAD_LETTER_STREAM, EVENTS_STREAM, ensure_events_stream
+from smart_meter.subjects import DEAD_LETTER_SUBJECT, GAPS_SUBJECT, LATE_SUBJECT, alert_subject
+from streaming_app.processed import DeadLetter, ProcessedBatch
+from streaming_app.rules.events import Event, LateEvent, event_record
+from streaming_app.sinks.base import TransientSinkError
+from streaming_app.sinks.cassandra_events import rejected_readings
+from streaming_app.sinks.event_keys import (
+    alert_kind,
+    is_gap,
+    is_routed_late,
+    latest_by_key,
+    natural_key,
+)
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    TimeoutError,  # nats.errors.TimeoutError too
+    NoRespondersError,
+    NoServersError,
+    ConnectionClosedError,
+    ConnectionDrainingError,
+    ConnectionReconnectingError,
+    OutboundBufferLimitError,
+    StaleConnectionError,
+    UnexpectedEOF,
+    NoStreamResponseError,
+    ServiceUnavailableError,
+    ServerError,
+    OSError,
+)
+MAX_HEADER_CHARS = 512
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to publish on a stream."""
+
+    subject: str
+    payload: bytes
+    headers: dict[str, str]
+    stream: str
+
+
+def event_subject(event: Event) -> str | None:
+    """Where the event is published, or ``None`` if it is not."""
+    if is_gap(event):
+        return GAPS_SUBJECT
+    if is_routed_late(event):
+        return LATE_SUBJECT
+    kind = alert_kind(event)
+    return None if kind is None else alert_subject(kind)
+
+
+def event_message(event: Event, subject: str, reading: Reading | None) -> Outgoing:
+    """The event as JSON; a late event carries its reading."""
+    record: dict[str, Any] = event_record(event)
+    if reading is not None:
+        record["reading"] = reading.model_dump(mode="json", exclude_none=True)
+    payload = orjson.dumps(record)
+    family, meter_id, kind, when_ms = natural_key(event)
+    digest = hashlib.blake2b(payload, digest_size=8).hexdigest()
+    headers = {
+        "Nats-Msg-Id": f"{family}:{meter_id}:{kind}:{when_ms}:{digest}",
+        "Smart-Meter-Meter": meter_id,
+        "Smart-Meter-Event": str(record["type"]),
+    }
+    return Outgoing(subject, payload, headers, EVENTS_STREAM)
+
+
+def header_value(text: str) -> str:
+    """A header value on one line, of bounded length."""
+    return " ".join(text.split())[:MAX_HEADER_CHARS]
+
+
+def dead_letter_message(letter: DeadLetter) -> Outgoing:
+    """The original bytes, why they were refused, and a redelivery-proof id."""
+    seq = letter.stream_seq
+    origin = str(seq) if seq is not None else hashlib.blake2b(letter.data).hexdigest()[:32]
+    index = "-" if letter.index is None else str(letter.index)
+    headers = {
+        "Nats-Msg-Id": f"dl:{letter.subject}:{origin}:{index}",
+        "Smart-Meter-Reason": header_value(letter.reason),
+        "Smart-Meter-Field": header_value(letter.field),
+        "Smart-Meter-Subject": letter.subject,
+    }
+    if seq is not None:
+        headers["Smart-Meter-Stream-Seq"] = str(seq)
+    return Outgoing(DEAD_LETTER_SUBJECT, letter.data, headers, DEAD_LETTER_STREAM)
+
+
+def batch_messages(batch: ProcessedBatch) -> Iterator[Outgoing]:
+    """Every message a batch publishes: its events, then its dead letters."""
+    routed = [(event, event_subject(event)) for event in latest_by_key(batch.events)]
+    needs_readings = any(is_routed_late(event) for event, subject in routed if subject)
+    readings: Mapping[tuple[str, int], Reading] = rejected_readings(batch) if needs_readings else {}
+    for event, subject in routed:
+        if subject is not None:
+            late = event if isinstance(event, LateEvent) else None
+            reading = None if late is None else readings.get((late.meter_id, late.ts_ms))
+            yield event_message(event, subject, reading)
+    for letter in batch.dead_letters:
+        yield dead_letter_message(letter)
+
+
+class NatsSink:
+    """Publishes a batch's events and dead letters to JetStream."""
+
+    name = "nats"
+
+    def __init__(
+        self,
+        nc: NatsClient,
+        *,
+        timeout_s: float = 5.0,
+        max_in_flight: int = 256,
+        owns: bool = False,
+    ) -> None:
+        self.nc = nc
+        self.js = nc.jetstream(timeout=timeout_s)
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._owns = owns
+
+    @classmethod
+    async def connect(cls, url: str, *, connect_timeout_s: float = 2.0, **options: Any) -> NatsSink:
+        """Connect (reconnecting forever once connected) and ensure the streams."""
+        try:
+            nc = await nats.connect(
+                url,
+                connect_timeout=connect_timeout_s,
+                max_reconnect_attempts=1,  # a second try, then the first connect fails
+                error_cb=_log_error,
+            )
+        except TRANSIENT_ERRORS as error:
+            raise TransientSinkError(cls.name, f"{type(error).__name__}: {error}") from error
+        nc.options["max_reconnect_attempts"] = -1  # once connected, reconnect forever
+        sink = cls(nc, owns=True, **options)
+        await sink.ensure_streams()
+        return sink
+
+    async def ensure_streams(self) -> None:
+        """Create or update the EVENTS and DEADLETTER streams."""
+        await self._guarded(ensure_events_stream(self.js))
+
+    async def write(self, batch: ProcessedBatch) -> None:
+        """Publish and wait for every ack; the first failure is raised after all settle."""
+        publishes = [self._publish(message) for message in batch_messages(batch)]
+        results = await asyncio.gather(*publishes, return_exceptions=True)
+        errors = [result for result in results if isinstance(result, BaseException)]
+        if errors:
+            self._raise(errors[0])
+
+    async def _publish(self, message: Outgoing) -> None:
+        async with self._slots:
+            await self.js.publish(
+                message.subject, message.payload, stream=message.stream, headers=message.headers
+            )
+
+    async def _guarded(self, work: Awaitable[None]) -> None:
+        try:
+            await work
+        except TRANSIENT_ERRORS as error:
+            self._raise(error)
+
+    def _raise(self, error: BaseException) -> NoReturn:
+        """``error`` as a :class:`TransientSinkError` if it is one of "not now", else as is."""
+        if isinstance(error, TRANSIENT_ERRORS):
+            raise TransientSinkError(self.name, f"{type(error).__name__}: {error}") from error
+        raise error
+
+    async def close(self) -> None:
+        """Flush and close the connection if this sink opened it."""
+        if self._owns and not self.nc.is_closed:
+            await self.nc.drain()
+
+
+async def _log_error(error: Exception) -> None:
+    """One line per connection error (the client's default logs a traceback per retry)."""
+    logger.warning("nats sink: %s: %s", type(error).__name__, error)

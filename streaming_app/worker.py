@@ -1,0 +1,155 @@
+"""One owned partition: load its state, then fetch, validate and commit batch after batch.
+
+The loop pulls one batch (at most ``fetch_batch`` messages, the consumer's
+``max_ack_pending``), builds a :class:`ProcessedBatch` with the partition's validator
+and hands it to the :class:`Committer`; only when that batch is acked is the next one
+pulled. It ends when asked to stop (after the batch in hand) or when the partition's
+lease is no longer held (without saving or acking anything more).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+
+from streaming_app.batching import BatchBuilder, Built, Incoming
+from streaming_app.commit import Commit, Committer, Fence, LeaseLostError
+from streaming_app.consumer import open_consumer
+from streaming_app.rules.settings import ValidationSettings
+from streaming_app.settings import AppSettings
+from streaming_app.state_store import PartitionState, StateStore
+
+log = logging.getLogger(__name__)
+LOAD_CHUNK = 1000  # saved meters loaded between two turns of the event loop
+
+
+@dataclass
+class Activity:
+    """When a message was last seen, and how many, across all partitions of a replica."""
+
+    clock: Callable[[], float] = time.monotonic
+    last_message_at: float = field(default_factory=time.monotonic)
+    messages: int = 0
+    committing: int = 0  # batches in hand (a batch waiting for a sink is not idleness)
+
+    def saw(self, count: int) -> None:
+        self.messages += count
+        self.last_message_at = self.clock()
+
+    def idle_s(self) -> float:
+        """Seconds since the last message, 0 while any batch is still being committed."""
+        return 0.0 if self.committing else self.clock() - self.last_message_at
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    """What every partition worker of a replica shares."""
+
+    settings: AppSettings
+    validation: ValidationSettings
+    partitions: int
+    js: JetStreamContext
+    store: StateStore
+    committer: Committer
+    activity: Activity
+    wall_clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000
+
+
+def incoming(message: Msg) -> Incoming:
+    """The parts of a JetStream message a batch needs."""
+    metadata = message.metadata
+    published = metadata.timestamp
+    published_ms = int(published.timestamp() * 1000) if published else None
+    return Incoming(message.data, message.subject, metadata.sequence.stream, published_ms)
+
+
+class PartitionWorker:
+    """Validates and commits one partition's messages while its lease is held."""
+
+    def __init__(self, context: WorkerContext, partition: int, lease: Fence) -> None:
+        self.context = context
+        self.partition = partition
+        self.lease = lease
+        self.stop = asyncio.Event()
+        self.builder = BatchBuilder(partition, context.partitions, context.validation.validator())
+        self._next_eviction = time.monotonic() + context.settings.evict_interval_s
+
+    async def run(self) -> None:
+        """Restore, then loop until stopped or the lease is gone."""
+        subscription = await self._open()
+        try:
+            while not self.stop.is_set():
+                if not self.lease.held():
+                    raise LeaseLostError(self.partition, "fetching")
+                messages = await self._fetch(subscription)
+                if messages:
+                    await self._commit(messages)
+        finally:
+            await subscription.unsubscribe()
+
+    async def _open(self) -> JetStreamContext.PullSubscription:
+        """Load the partition's state, then bind its consumer where the state left off."""
+        context, partition = self.context, self.partition
+        meters = await self._restore(await context.store.load(partition))
+        recovery = self.builder.recovery
+        log.info(
+            "partition %d: %d meters restored, committed seq %d, %d meters ahead of it",
+            partition,
+            meters,
+            recovery.committed_seq,
+            len(recovery.ahead),
+        )
+        if not self.lease.held():  # a slow load must not touch a consumer another owner uses
+            raise LeaseLostError(partition, "opening the consumer")
+        return await open_consumer(context.js, context.settings, partition, recovery.committed_seq)
+
+    async def _restore(self, saved: PartitionState) -> int:
+        """Load the saved meters a chunk at a time, so leases keep being renewed."""
+        for start in range(0, len(saved.meters), LOAD_CHUNK):
+            self.builder.load(saved.meters[start : start + LOAD_CHUNK])
+            await asyncio.sleep(0)
+        self.builder.resume(saved)
+        return len(saved.meters)
+
+    async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
+        settings = self.context.settings
+        try:
+            return await subscription.fetch(settings.fetch_batch, timeout=settings.fetch_timeout_s)
+        except (NatsTimeoutError, TimeoutError):
+            return []
+
+    async def _build(self, messages: list[Msg], now_ms: int, evict: bool) -> Built:
+        """Validate the batch, letting other partitions and lease renewals run in between."""
+        draft = self.builder.start()
+        for message in messages:
+            self.builder.add(draft, incoming(message), now_ms)
+            await asyncio.sleep(0)  # one message at a time: the event loop stays responsive
+        return self.builder.finish(draft, now_ms, evict)
+
+    async def _commit(self, messages: list[Msg]) -> None:
+        """Build the batch and commit it; the replica is busy (not idle) meanwhile."""
+        activity = self.context.activity
+        activity.committing += 1
+        try:
+            built = await self._build(messages, self.context.wall_clock_ms(), self._evict_now())
+            work = Commit(
+                built.batch, messages, built.meter_states, built.evicted, built.checkpoint
+            )
+            await self.context.committer.commit(work, self.lease, self.stop)
+        finally:
+            activity.committing -= 1
+            activity.saw(len(messages))
+        self.builder.committed(built)
+
+    def _evict_now(self) -> bool:
+        if time.monotonic() < self._next_eviction:
+            return False
+        self._next_eviction = time.monotonic() + self.context.settings.evict_interval_s
+        return True

@@ -1,0 +1,329 @@
+"""Helpers for the streaming app's integration tests: isolated names, input, processes, counts.
+
+Every scenario gets its own readings stream and subjects, durable names, KV buckets and
+Cassandra keyspace (the ``SMART_METER_APP_*`` and ``SMART_METER_CASSANDRA_KEYSPACE``
+settings), so tests share the servers but never each other's data. Waits poll counts
+against a deadline; nothing sleeps a fixed time hoping for the best.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+from nats.js import JetStreamContext
+from nats.js.api import StreamConfig
+from nats.js.errors import NotFoundError
+
+from inject.faults import MALFORMED_KINDS, FaultConfig, FaultInjector, ProfileName
+from inject.fleet import Fleet, FleetConfig
+from smart_meter.codec import encode_batch
+from smart_meter.reading import Reading
+from smart_meter.settings import ConnectionSettings
+from smart_meter.storage.session import open_session
+from smart_meter.subjects import dedup_id, partition_of
+from streaming_app.sinks.metrics_sink import MetricsSink
+
+ROOT = Path(__file__).resolve().parents[2]
+PARTITIONS = 16
+START = datetime(2024, 3, 4, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Names:
+    """Stream, subjects, durables, buckets and keyspace of one app deployment."""
+
+    token: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+
+    @property
+    def stream(self) -> str:
+        return f"SA_{self.token}"
+
+    @property
+    def prefix(self) -> str:
+        return f"sa{self.token}.readings"
+
+    def subject(self, partition: int) -> str:
+        return f"{self.prefix}.{partition}"
+
+    def app(self, name: str) -> AppNames:
+        """Names of one app deployment reading this stream."""
+        return AppNames(self, f"{name}{self.token}")
+
+
+@dataclass(frozen=True)
+class AppNames:
+    """One deployment of the app over a stream: its durables, buckets and keyspace."""
+
+    input: Names
+    tag: str
+
+    @property
+    def durable_prefix(self) -> str:
+        return f"app-{self.tag}"
+
+    @property
+    def keyspace(self) -> str:
+        return f"sa_{self.tag}"
+
+    def env(self, connections: ConnectionSettings, **app: object) -> dict[str, str]:
+        values: dict[str, object] = {
+            "STREAM": self.input.stream,
+            "SUBJECT_PREFIX": self.input.prefix,
+            "DURABLE_PREFIX": self.durable_prefix,
+            "STATE_BUCKET": f"state_{self.tag}",
+            "COORD_BUCKET": f"coord_{self.tag}",
+            "PRESET": "demo",
+            "LEASE_TTL_S": 3.0,
+            "RENEW_INTERVAL_S": 0.5,
+            "ACK_WAIT_S": 10.0,
+            "BACKOFF_MAX_S": 1.0,
+            **{key.upper(): value for key, value in app.items()},
+        }
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SMART_METER_")}
+        env.update({f"SMART_METER_APP_{key}": str(value) for key, value in values.items()})
+        env["SMART_METER_NATS_URL"] = connections.nats_url
+        env["SMART_METER_CASSANDRA_HOSTS"] = f'["{connections.cassandra_hosts[0]}"]'
+        env["SMART_METER_CASSANDRA_PORT"] = str(connections.cassandra_port)
+        env["SMART_METER_CASSANDRA_KEYSPACE"] = self.keyspace
+        env["SMART_METER_INFLUXDB_URL"] = connections.influxdb_url
+        env["SMART_METER_INFLUXDB_DATABASE"] = self.keyspace
+        env["SMART_METER_PARTITIONS"] = str(PARTITIONS)
+        return env
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message of the input: where, what, with which dedup id."""
+
+    partition: int
+    payload: bytes
+    msg_id: str
+
+
+@dataclass
+class FleetInput:
+    """A fleet with injected faults as messages, and the unique reading keys sent."""
+
+    messages: list[Outgoing] = field(default_factory=list)
+    keys: set[tuple[str, int]] = field(default_factory=set)
+    malformed: int = 0
+
+
+def batch_messages(readings: Iterable[Reading], batch_size: int) -> Iterator[Outgoing]:
+    """Readings grouped by partition (order kept) into batch messages."""
+    by_partition: dict[int, list[Reading]] = defaultdict(list)
+    for reading in readings:
+        by_partition[partition_of(reading.meter_id, PARTITIONS)].append(reading)
+    for partition, group in by_partition.items():
+        for start in range(0, len(group), batch_size):
+            chunk = group[start : start + batch_size]
+            yield Outgoing(partition, encode_batch(chunk), dedup_id(r.key for r in chunk))
+
+
+def fleet_input(
+    meters: int,
+    intervals: int,
+    *,
+    faults: ProfileName = "default",
+    seed: int = 7,
+    batch_size: int = 10,
+) -> FleetInput:
+    """One-minute meters through the fault injector, as the messages to publish."""
+    fleet = Fleet(FleetConfig(meters=meters, interval_s=60, seed=seed), START)
+    injector = FaultInjector(FaultConfig.profile(faults), 60, seed)
+    result = FleetInput()
+    emissions = [injector.inject(when, readings) for when, readings in fleet.run(intervals)]
+    for emission in [*emissions, injector.drain()]:
+        result.messages.extend(batch_messages(emission.readings, batch_size))
+        result.keys.update(reading.key for reading in emission.readings)
+        for raw in emission.raw:
+            partition = partition_of(raw.meter_id, PARTITIONS)
+            result.messages.append(Outgoing(partition, raw.payload, raw.msg_id))
+            result.malformed += raw.kind in MALFORMED_KINDS
+    return result
+
+
+async def create_stream(js: JetStreamContext, names: Names) -> None:
+    config = StreamConfig(name=names.stream, subjects=[f"{names.prefix}.*"], duplicate_window=300)
+    await js.add_stream(config)
+
+
+async def publish(
+    js: JetStreamContext, names: Names, messages: Iterable[Outgoing]
+) -> dict[int, list[tuple[int, Outgoing]]]:
+    """Publish in order per partition (partitions concurrently); stream seqs by partition."""
+    by_partition: dict[int, list[Outgoing]] = defaultdict(list)
+    for message in messages:
+        by_partition[message.partition].append(message)
+
+    async def one_partition(partition: int, batch: list[Outgoing]) -> list[tuple[int, Outgoing]]:
+        sent = []
+        for message in batch:
+            ack = await js.publish(
+                names.subject(partition),
+                message.payload,
+                stream=names.stream,
+                headers={"Nats-Msg-Id": message.msg_id},
+            )
+            sent.append((ack.seq, message))
+        return sent
+
+    results = await asyncio.gather(*(one_partition(p, b) for p, b in by_partition.items()))
+    return dict(zip(by_partition, results, strict=True))
+
+
+async def remaining(js: JetStreamContext, app: AppNames) -> int:
+    """Messages of the stream the deployment has not acked yet (all, for a missing durable)."""
+    total = 0
+    for partition in range(PARTITIONS):
+        try:
+            info = await js.consumer_info(app.input.stream, f"{app.durable_prefix}-p{partition}")
+        except NotFoundError:
+            info = None
+        if info is None:
+            subject = app.input.subject(partition)
+            stream = await js.stream_info(app.input.stream, subjects_filter=subject)
+            total += (stream.state.subjects or {}).get(subject, 0)
+        else:
+            total += (info.num_pending or 0) + (info.num_ack_pending or 0)
+    return total
+
+
+async def wait_for(
+    check: Callable[[], Awaitable[bool]], timeout_s: float, what: str, poll_s: float = 0.2
+) -> None:
+    """Poll ``check`` until it holds; fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        await asyncio.sleep(poll_s)
+
+
+class AppProcess:
+    """``python -m streaming_app run`` as a subprocess, its log in a file."""
+
+    def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
+        self.log = log
+        command = [sys.executable, "-m", "streaming_app", "run", *args]
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def terminate(self, timeout_s: float = 60) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout_s)
+
+    def wait(self, timeout_s: float) -> int:
+        return self.process.wait(timeout=timeout_s)
+
+    def rss_bytes(self) -> int:
+        return int(psutil.Process(self.pid).memory_info().rss)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def rows(
+    connections: ConnectionSettings, keyspace: str, table: str, columns: str
+) -> list[tuple[Any, ...]]:
+    """Every row of a table of the keyspace (small test keyspaces only)."""
+    session = open_session(connections.model_copy(update={"cassandra_keyspace": keyspace}))
+    try:
+        found = session.execute(f"SELECT {columns} FROM {table}", timeout=60)
+        return [tuple(_hashable(value) for value in row) for row in found]
+    finally:
+        session.cluster.shutdown()
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, str | bytes) or value is None:
+        return value
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    if hasattr(value, "__iter__"):  # the driver's SortedSet
+        return frozenset(value)
+    return value
+
+
+def drop_keyspace(connections: ConnectionSettings, keyspace: str) -> None:
+    """Drop the deployment's Cassandra keyspace and its InfluxDB database (same name)."""
+    session = open_session(connections, create_schema=False)
+    try:
+        session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
+    finally:
+        session.cluster.shutdown()
+    MetricsSink(connections.influxdb_url, keyspace).query(f'DROP DATABASE "{keyspace}"')
+
+
+async def delete_deployment(js: JetStreamContext, app: AppNames) -> None:
+    """Remove the deployment's buckets (its durables go with the stream)."""
+    for bucket in (f"state_{app.tag}", f"coord_{app.tag}"):
+        try:
+            await js.delete_key_value(bucket)
+        except NotFoundError:
+            continue
+
+
+READING_FLAGS = "meter_id, ts, status, failed_rules, lateness, quality"
+GAP_COLUMNS = "meter_id, start_ts, end_ts, missing_intervals, open, filled_at"
+ALERT_COLUMNS = "day, kind, start_ts, meter_id, end_ts, value, threshold, unit"
+VOLTAGE_COLUMNS = "meter_id, start_ts, end_ts, min_v, max_v, direction, duration, ongoing"
+LATE_COLUMNS = "meter_id, ts, lateness"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a deployment stored: reading flags by key, and every event table as a set."""
+
+    readings: dict[tuple[str, datetime], tuple[Any, ...]]
+    gaps: frozenset[tuple[Any, ...]]
+    alerts: frozenset[tuple[Any, ...]]
+    voltage: frozenset[tuple[Any, ...]]
+    late: frozenset[tuple[Any, ...]]
+
+    def reading_keys_ms(self) -> set[tuple[str, int]]:
+        return {
+            (meter, int(ts.replace(tzinfo=UTC).timestamp() * 1000)) for meter, ts in self.readings
+        }
+
+    def late_keys_ms(self) -> set[tuple[str, int]]:
+        return {(row[0], int(row[1].replace(tzinfo=UTC).timestamp() * 1000)) for row in self.late}
+
+
+def snapshot(connections: ConnectionSettings, keyspace: str) -> Snapshot:
+    """Read back everything a deployment wrote to its keyspace."""
+    readings = {
+        (row[0], row[1]): row[2:]
+        for row in rows(connections, keyspace, "readings_by_meter_day", READING_FLAGS)
+    }
+    return Snapshot(
+        readings=readings,
+        gaps=frozenset(rows(connections, keyspace, "gaps_by_meter", GAP_COLUMNS)),
+        alerts=frozenset(rows(connections, keyspace, "alerts_by_day", ALERT_COLUMNS)),
+        voltage=frozenset(rows(connections, keyspace, "voltage_events_by_meter", VOLTAGE_COLUMNS)),
+        late=frozenset(rows(connections, keyspace, "late_events_by_day", LATE_COLUMNS)),
+    )

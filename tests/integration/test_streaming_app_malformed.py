@@ -1,0 +1,197 @@
+"""10,000 malformed messages among valid readings: every one dead-lettered with a reason.
+
+The app runs as a real process over a stream of this test's own. Valid batch messages of
+a clean fleet are interleaved (per partition, order kept) with 10,000 generated
+messages the codec refuses, and some valid batches carry extra invalid entries. Every
+refused message, and every bad entry, must arrive on the dead-letter subject with its
+original bytes and a reason; the app must not crash; the valid readings must be stored
+with exactly the flags a validator gives them when it sees no malformed input at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import nats
+import orjson
+import pytest
+from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from inject.fleet import Fleet, FleetConfig
+from smart_meter.reading import Reading
+from smart_meter.settings import ConnectionSettings
+from smart_meter.streams import DEAD_LETTER_STREAM, ensure_events_stream
+from smart_meter.subjects import DEAD_LETTER_SUBJECT
+from streaming_app.batching import BatchBuilder, Incoming
+from streaming_app.rules.settings import demo_settings
+from streaming_app.sinks.cassandra_readings import is_stored
+from tests.integration.malformed_payloads import malformed_message, with_bad_entries
+from tests.integration.streaming_app_support import (
+    PARTITIONS,
+    START,
+    AppProcess,
+    Names,
+    Outgoing,
+    batch_messages,
+    create_stream,
+    delete_deployment,
+    drop_keyspace,
+    publish,
+    remaining,
+    snapshot,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+
+MALFORMED = 10_000
+METERS, INTERVALS = 200, 30
+Key = tuple[str, int, str]  # subject, stream sequence, batch index ("-": whole message)
+Letter = tuple[bytes, str]  # the bytes dead-lettered, the reason
+Flags = dict[tuple[str, datetime], tuple[Any, ...]]
+
+
+@dataclass
+class Mixed:
+    """The interleaved input and the dead letters it must produce."""
+
+    messages: list[Outgoing] = field(default_factory=list)
+    bad_entries: dict[int, list[int]] = field(default_factory=dict)  # message index -> entries
+    malformed: set[int] = field(default_factory=set)  # message indexes refused whole
+
+
+def valid_messages(seed: int) -> tuple[dict[int, list[Outgoing]], list[Reading]]:
+    """A clean fleet's batch messages by partition, and all its readings."""
+    fleet = Fleet(FleetConfig(meters=METERS, interval_s=60, seed=seed), START)
+    valid: dict[int, list[Outgoing]] = defaultdict(list)
+    every: list[Reading] = []
+    for _, readings in fleet.run(INTERVALS):
+        every.extend(readings)
+        for message in batch_messages(readings, batch_size=5):
+            valid[message.partition].append(message)
+    return valid, every
+
+
+def interleave(rng: random.Random, good: list[Outgoing], junk: list[Outgoing]) -> list[bool]:
+    """Where the junk goes among the good messages: ``True`` marks a junk slot."""
+    slots = set(rng.sample(range(len(good) + len(junk)), len(junk)))
+    return [slot in slots for slot in range(len(good) + len(junk))]
+
+
+def mixed_input(seed: int = 11) -> Mixed:
+    rng = random.Random(seed)
+    valid, readings = valid_messages(seed)
+    junk: dict[int, list[Outgoing]] = defaultdict(list)
+    for n in range(MALFORMED):
+        payload = malformed_message(rng, rng.choice(readings))
+        partition = rng.randrange(PARTITIONS)
+        junk[partition].append(Outgoing(partition, payload, f"bad-{n}"))
+    mixed = Mixed()
+    for partition in range(PARTITIONS):
+        good, bad = iter(valid[partition]), iter(junk[partition])
+        for is_junk in interleave(rng, valid[partition], junk[partition]):
+            if is_junk:
+                mixed.malformed.add(len(mixed.messages))
+                mixed.messages.append(next(bad))
+                continue
+            message = next(good)
+            if rng.random() < 0.05:
+                payload, indexes = with_bad_entries(rng, message.payload)
+                mixed.bad_entries[len(mixed.messages)] = indexes
+                message = Outgoing(partition, payload, message.msg_id)
+            mixed.messages.append(message)
+    return mixed
+
+
+async def dead_letters(js: JetStreamContext, start_seq: int, prefix: str) -> dict[Key, Letter]:
+    """Dead letters from ``start_seq`` on whose source subject is under ``prefix``."""
+    config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start_seq)
+    sub = await js.pull_subscribe(DEAD_LETTER_SUBJECT, stream=DEAD_LETTER_STREAM, config=config)
+    found: dict[Key, Letter] = {}
+    while (await sub.consumer_info()).num_pending:
+        for msg in await sub.fetch(1000, timeout=10):
+            headers = msg.headers or {}
+            subject = headers.get("Smart-Meter-Subject", "")
+            if subject.startswith(prefix):
+                index = headers["Nats-Msg-Id"].rsplit(":", 1)[1]
+                key = (subject, int(headers["Smart-Meter-Stream-Seq"]), index)
+                assert key not in found, f"dead-lettered twice: {key}"
+                found[key] = (msg.data, headers.get("Smart-Meter-Reason", ""))
+            await msg.ack()
+    await sub.unsubscribe()
+    return found
+
+
+def expected_flags(seqs: dict[int, list[tuple[int, Outgoing]]]) -> Flags:
+    """Flags of the valid readings from a validator per partition, in stream order."""
+    flags: Flags = {}
+    for partition, sent in seqs.items():
+        builder = BatchBuilder(partition, PARTITIONS, demo_settings().validator())
+        incoming = [Incoming(m.payload, f"p.{partition}", seq) for seq, m in sent]
+        for checked in builder.build(incoming, 0).batch.readings:
+            if is_stored(checked):
+                verdict = checked.verdict
+                rules = frozenset(verdict.failed_rules) or None
+                key = (verdict.meter_id, checked.reading.ts.replace(tzinfo=None))
+                flags[key] = (verdict.status.value, rules, verdict.lateness.value, "A")
+    return flags
+
+
+async def test_ten_thousand_malformed_messages_are_dead_lettered_and_valid_ones_unaffected(
+    connections: ConnectionSettings, tmp_path: Path
+) -> None:
+    names = Names()
+    app = names.app("junk")
+    mixed = mixed_input()
+    nc = await nats.connect(connections.nats_url)
+    js = nc.jetstream()
+    process = None
+    try:
+        await ensure_events_stream(js)
+        first_dead_letter = (await js.stream_info(DEAD_LETTER_STREAM)).state.last_seq + 1
+        await create_stream(js, names)
+        seqs = await publish(js, names, mixed.messages)
+        process = AppProcess(app.env(connections), tmp_path / "app.log")
+
+        async def done() -> bool:
+            assert process is not None and process.alive(), process and process.log_text()[-3000:]
+            return await remaining(js, app) == 0
+
+        await wait_for(done, 300, "every message acked")
+        assert process.alive()
+        assert process.terminate() == 0, process.log_text()[-3000:]
+        assert "Traceback" not in process.log_text()
+        found = await dead_letters(js, first_dead_letter, names.prefix)
+        stored = await asyncio.to_thread(snapshot, connections, app.keyspace)
+    finally:
+        if process is not None and process.alive():
+            process.kill()
+        await js.delete_stream(names.stream)
+        await delete_deployment(js, app)
+        await nc.close()
+        await asyncio.to_thread(drop_keyspace, connections, app.keyspace)
+
+    position = {id(m): i for i, m in enumerate(mixed.messages)}
+    wanted: dict[Key, bytes] = {}
+    for partition, sent in seqs.items():
+        for seq, message in sent:
+            index = position[id(message)]
+            if index in mixed.malformed:
+                wanted[(names.subject(partition), seq, "-")] = message.payload
+            for entry in mixed.bad_entries.get(index, []):
+                raw = orjson.loads(message.payload)["readings"][entry]
+                wanted[(names.subject(partition), seq, str(entry))] = orjson.dumps(raw)
+    assert len(mixed.malformed) == MALFORMED
+    assert set(found) == set(wanted)
+    for key, payload in wanted.items():
+        data, reason = found[key]
+        assert reason, key
+        assert data == payload, key
+    assert stored.readings == expected_flags(seqs)
