@@ -3,8 +3,9 @@
 Each message is decoded (unusable input becomes a :class:`DeadLetter` with the reason),
 each reading goes through the partition's validator, and the event-time timers the
 watermark has passed fire right after the reading that moved it, so where a batch ends
-changes nothing. What a previous owner already committed is skipped: whole
-messages up to the checkpoint, and readings of meters whose saved state is ahead of it.
+changes nothing. Nothing is validated twice: a message at or below the newest stream
+sequence already validated is a redelivery and is skipped whole (after a restore, that
+is the checkpoint), and so are readings of meters whose saved state is ahead of it.
 The result also carries what the state store must save: the changed meters' states,
 the meters evicted as idle, and the new checkpoint.
 """
@@ -66,6 +67,7 @@ class BatchBuilder:
         self.partitions = partitions
         self.validator = validator
         self.recovery = Recovery()
+        self.processed_seq = 0  # newest stream sequence this builder has validated
         self._pending_events: list[Event] = []
 
     def restore(self, saved: PartitionState) -> int:
@@ -82,6 +84,7 @@ class BatchBuilder:
     def resume(self, saved: PartitionState) -> None:
         """Recovery marks from the checkpoint; fire the timers its watermark had passed."""
         self.recovery = saved.recovery()
+        self.processed_seq = self.recovery.committed_seq
         watermark_ms = saved.checkpoint.watermark_ms if saved.checkpoint else None
         self._pending_events = self.validator.expire(watermark_ms)
 
@@ -136,9 +139,12 @@ class BatchBuilder:
 
     def _message(self, message: Incoming, received_ms: int, draft: Draft) -> None:
         draft.counts["messages"] += 1
-        if self.recovery.message_done(message.stream_seq):
+        if message.stream_seq <= self.processed_seq:
+            # A redelivery of what was committed, or is still in hand (its ack_wait ran out
+            # while the batch was being built): its readings are in the state already.
             draft.counts["redelivered_skipped"] += 1
             return
+        self.processed_seq = message.stream_seq
         try:
             decoded = decode_message(message.data)
         except ReadingError as error:

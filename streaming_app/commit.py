@@ -141,7 +141,7 @@ class Committer:
     async def commit(self, work: Commit, fence: Fence, stop: asyncio.Event) -> None:
         """Sinks, state, ack: in that order, or raise with nothing acked."""
         partition = work.batch.partition
-        async with self._keeping_alive(work.messages), self._slots:
+        async with self.keeping_alive(work.messages), self._slots:
             await self._write_sinks(work.batch, fence, stop)
             self._check(fence, partition, "saving state")
             meters, evicted = work.meter_states, work.evicted
@@ -216,7 +216,7 @@ class Committer:
             log.warning("acks not confirmed (%r); redeliveries will be skipped", error)
 
     @asynccontextmanager
-    async def _keeping_alive(self, messages: Sequence[Ackable]) -> AsyncIterator[None]:
+    async def keeping_alive(self, messages: Sequence[Ackable]) -> AsyncIterator[None]:
         """Tell JetStream every ``keep_alive_s`` that the messages are still being worked on."""
         task = asyncio.create_task(self._touch_every(messages))
         try:

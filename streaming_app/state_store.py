@@ -91,10 +91,6 @@ class Recovery:
     committed_seq: int = 0
     ahead: dict[str, int] = field(default_factory=dict)  # meter -> applied_seq > committed
 
-    def message_done(self, stream_seq: int) -> bool:
-        """The whole message was committed before (a redelivery after the checkpoint)."""
-        return stream_seq <= self.committed_seq
-
     def reading_done(self, meter_id: str, stream_seq: int) -> bool:
         """The meter's saved state already includes this message's readings."""
         return self.ahead.get(meter_id, 0) >= stream_seq

@@ -138,7 +138,8 @@ class PartitionWorker:
         activity = self.context.activity
         activity.committing += 1
         try:
-            built = await self._build(messages, self.context.wall_clock_ms(), self._evict_now())
+            async with self.context.committer.keeping_alive(messages):
+                built = await self._build(messages, self.context.wall_clock_ms(), self._evict_now())
             work = Commit(
                 built.batch, messages, built.meter_states, built.evicted, built.checkpoint
             )

@@ -1,12 +1,16 @@
 """The Cassandra sink: readings with their flags and the events of a batch, idempotently.
 
-Rows are grouped by partition into UNLOGGED batches of at most ``max_batch_rows``
-(one mutation per partition on the server) and sent with at most ``concurrency``
-requests in flight by the driver's ``execute_concurrent``. All driver work, building
-rows included, runs in a worker thread (``asyncio.to_thread``): the event loop keeps
-serving NATS while Cassandra answers. Errors that say "not now" (no host, timeouts,
-unavailable replicas, overload, broken connections) become :class:`TransientSinkError`;
-anything else (an invalid query) is a bug and propagates as it is.
+Rows are bound, grouped by replica set (or by partition, see :mod:`cassandra_rows`) into
+UNLOGGED batches of at most ``max_batch_rows`` rows, and sent with at most
+``concurrency`` requests in flight by the driver's ``execute_concurrent``. Grouping by
+replica set is the default because the common live batch holds one reading per meter,
+one row per meter-day partition: per-partition batches then degrade to single
+statements (``python -m bench.cassandra_sink_bench`` measures all three).
+
+All driver work, building rows included, runs in a worker thread (``asyncio.to_thread``):
+the event loop keeps serving NATS while Cassandra answers. Errors that say "not now" (no
+host, timeouts, unavailable replicas, overload, broken connections) become
+:class:`TransientSinkError`; anything else (an invalid query) is a bug and propagates.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 """Driver errors that mean "the cluster cannot take this now": retry the batch later."""
 
 DEFAULT_MAX_BATCH_ROWS = 16
-DEFAULT_CONCURRENCY = 32
+DEFAULT_CONCURRENCY = 64
 T = TypeVar("T")
 
 

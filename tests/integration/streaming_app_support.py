@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import psutil
 from nats.js import JetStreamContext
@@ -32,9 +31,7 @@ from inject.fleet import Fleet, FleetConfig
 from smart_meter.codec import encode_batch
 from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
-from smart_meter.storage.session import open_session
 from smart_meter.subjects import dedup_id, partition_of
-from streaming_app.sinks.metrics_sink import MetricsSink
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTITIONS = 16
@@ -247,38 +244,6 @@ class AppProcess:
         return self.log.read_text(errors="replace")
 
 
-def rows(
-    connections: ConnectionSettings, keyspace: str, table: str, columns: str
-) -> list[tuple[Any, ...]]:
-    """Every row of a table of the keyspace (small test keyspaces only)."""
-    session = open_session(connections.model_copy(update={"cassandra_keyspace": keyspace}))
-    try:
-        found = session.execute(f"SELECT {columns} FROM {table}", timeout=60)
-        return [tuple(_hashable(value) for value in row) for row in found]
-    finally:
-        session.cluster.shutdown()
-
-
-def _hashable(value: Any) -> Any:
-    if isinstance(value, str | bytes) or value is None:
-        return value
-    if isinstance(value, list | tuple):
-        return tuple(value)
-    if hasattr(value, "__iter__"):  # the driver's SortedSet
-        return frozenset(value)
-    return value
-
-
-def drop_keyspace(connections: ConnectionSettings, keyspace: str) -> None:
-    """Drop the deployment's Cassandra keyspace and its InfluxDB database (same name)."""
-    session = open_session(connections, create_schema=False)
-    try:
-        session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
-    finally:
-        session.cluster.shutdown()
-    MetricsSink(connections.influxdb_url, keyspace).query(f'DROP DATABASE "{keyspace}"')
-
-
 async def delete_deployment(js: JetStreamContext, app: AppNames) -> None:
     """Remove the deployment's buckets (its durables go with the stream)."""
     for bucket in (f"state_{app.tag}", f"coord_{app.tag}"):
@@ -286,44 +251,3 @@ async def delete_deployment(js: JetStreamContext, app: AppNames) -> None:
             await js.delete_key_value(bucket)
         except NotFoundError:
             continue
-
-
-READING_FLAGS = "meter_id, ts, status, failed_rules, lateness, quality"
-GAP_COLUMNS = "meter_id, start_ts, end_ts, missing_intervals, open, filled_at"
-ALERT_COLUMNS = "day, kind, start_ts, meter_id, end_ts, value, threshold, unit"
-VOLTAGE_COLUMNS = "meter_id, start_ts, end_ts, min_v, max_v, direction, duration, ongoing"
-LATE_COLUMNS = "meter_id, ts, lateness"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What a deployment stored: reading flags by key, and every event table as a set."""
-
-    readings: dict[tuple[str, datetime], tuple[Any, ...]]
-    gaps: frozenset[tuple[Any, ...]]
-    alerts: frozenset[tuple[Any, ...]]
-    voltage: frozenset[tuple[Any, ...]]
-    late: frozenset[tuple[Any, ...]]
-
-    def reading_keys_ms(self) -> set[tuple[str, int]]:
-        return {
-            (meter, int(ts.replace(tzinfo=UTC).timestamp() * 1000)) for meter, ts in self.readings
-        }
-
-    def late_keys_ms(self) -> set[tuple[str, int]]:
-        return {(row[0], int(row[1].replace(tzinfo=UTC).timestamp() * 1000)) for row in self.late}
-
-
-def snapshot(connections: ConnectionSettings, keyspace: str) -> Snapshot:
-    """Read back everything a deployment wrote to its keyspace."""
-    readings = {
-        (row[0], row[1]): row[2:]
-        for row in rows(connections, keyspace, "readings_by_meter_day", READING_FLAGS)
-    }
-    return Snapshot(
-        readings=readings,
-        gaps=frozenset(rows(connections, keyspace, "gaps_by_meter", GAP_COLUMNS)),
-        alerts=frozenset(rows(connections, keyspace, "alerts_by_day", ALERT_COLUMNS)),
-        voltage=frozenset(rows(connections, keyspace, "voltage_events_by_meter", VOLTAGE_COLUMNS)),
-        late=frozenset(rows(connections, keyspace, "late_events_by_day", LATE_COLUMNS)),
-    )

@@ -33,7 +33,7 @@ from streaming_app.processed import CheckedReading, DeadLetter, ProcessedBatch
 from streaming_app.rules.engine import Validator
 from streaming_app.rules.events import Event
 from streaming_app.rules.lateness import LatenessRule
-from streaming_app.rules.settings import prod_settings
+from streaming_app.rules.settings import demo_settings, prod_settings
 from streaming_app.sinks import metrics_sink
 from streaming_app.sinks.base import Sink, TransientSinkError
 from streaming_app.sinks.cassandra_sink import CassandraSink
@@ -326,6 +326,18 @@ async def test_a_silent_meter_gets_an_open_gap_that_its_return_closes(
     assert gap_rows(session, "S") == [(ms("10:30"), ms("11:30"), 2, True, "timer", None)]
     await cassandra_sink.write(scenario.batch([read("S", "12:00", 300.0)], ms("12:01")))
     assert gap_rows(session, "S") == [(ms("10:30"), ms("12:00"), 3, False, "timer", None)]
+
+
+async def test_a_lasting_window_threshold_breach_is_one_alert_row(
+    cassandra_sink: CassandraSink, session: Session
+) -> None:
+    scenario = Scenario(demo_settings().validator())  # 1-minute windows, 50 Wh
+    minutes = [(0, 1000.0), (1, 1100.0), (2, 1200.0), (3, 1300.0), (4, 1310.0), (5, 1320.0)]
+    readings = [read("W", f"10:{minute:02d}", wh) for minute, wh in minutes]
+    await cassandra_sink.write(scenario.batch(readings, ms("10:07")))
+    assert alert_rows(session, ["W"]) == [
+        ("W", "window_energy", ms("10:00"), ms("10:01"), 100.0, 50.0, "Wh", "Alert")
+    ]
 
 
 # --- InfluxDB -------------------------------------------------------------------------

@@ -20,20 +20,24 @@ from nats.js import JetStreamContext
 from nats.js.errors import BucketNotFoundError, NotFoundError
 
 from smart_meter.settings import ConnectionSettings
+from tests.integration.streaming_app_readback import (
+    Snapshot,
+    drop_keyspace,
+    expected_flags,
+    snapshot,
+)
 from tests.integration.streaming_app_support import (
     PARTITIONS,
     AppNames,
     AppProcess,
     FleetInput,
     Names,
-    Snapshot,
+    Outgoing,
     create_stream,
     delete_deployment,
-    drop_keyspace,
     fleet_input,
     publish,
     remaining,
-    snapshot,
     wait_for,
 )
 
@@ -48,6 +52,7 @@ class Published:
     names: Names
     input: FleetInput
     messages: int
+    sent: dict[int, list[tuple[int, Outgoing]]]
 
 
 @pytest.fixture(scope="module")
@@ -56,15 +61,16 @@ def published(connections: ConnectionSettings) -> Iterator[Published]:
     names = Names()
     data = fleet_input(METERS, INTERVALS)
 
-    async def setup() -> None:
+    async def setup() -> dict[int, list[tuple[int, Outgoing]]]:
         nc = await nats.connect(connections.nats_url)
         js = nc.jetstream()
         await create_stream(js, names)
-        await publish(js, names, data.messages)
+        sent = await publish(js, names, data.messages)
         await nc.close()
+        return sent
 
-    asyncio.run(setup())
-    yield Published(names, data, len(data.messages))
+    sent = asyncio.run(setup())
+    yield Published(names, data, len(data.messages), sent)
 
     async def teardown() -> None:
         nc = await nats.connect(connections.nats_url)
@@ -164,7 +170,10 @@ def assert_same_as_reference(found: Snapshot, reference: Snapshot, sent: FleetIn
     assert found.voltage == reference.voltage
 
 
-def test_reference_run_finds_the_injected_faults(reference: Snapshot, published: Published) -> None:
+def test_reference_run_flags_readings_as_the_validator_does_in_stream_order(
+    reference: Snapshot, published: Published
+) -> None:
+    assert reference.readings == expected_flags(published.sent)
     assert reference.reading_keys_ms() | reference.late_keys_ms() == published.input.keys
     assert len(reference.gaps) > 50
     assert len(reference.alerts) > 50

@@ -14,9 +14,7 @@ import asyncio
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import nats
 import orjson
@@ -29,10 +27,12 @@ from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import DEAD_LETTER_STREAM, ensure_events_stream
 from smart_meter.subjects import DEAD_LETTER_SUBJECT
-from streaming_app.batching import BatchBuilder, Incoming
-from streaming_app.rules.settings import demo_settings
-from streaming_app.sinks.cassandra_readings import is_stored
 from tests.integration.malformed_payloads import malformed_message, with_bad_entries
+from tests.integration.streaming_app_readback import (
+    drop_keyspace,
+    expected_flags,
+    snapshot,
+)
 from tests.integration.streaming_app_support import (
     PARTITIONS,
     START,
@@ -42,10 +42,8 @@ from tests.integration.streaming_app_support import (
     batch_messages,
     create_stream,
     delete_deployment,
-    drop_keyspace,
     publish,
     remaining,
-    snapshot,
     wait_for,
 )
 
@@ -55,7 +53,6 @@ MALFORMED = 10_000
 METERS, INTERVALS = 200, 30
 Key = tuple[str, int, str]  # subject, stream sequence, batch index ("-": whole message)
 Letter = tuple[bytes, str]  # the bytes dead-lettered, the reason
-Flags = dict[tuple[str, datetime], tuple[Any, ...]]
 
 
 @dataclass
@@ -127,21 +124,6 @@ async def dead_letters(js: JetStreamContext, start_seq: int, prefix: str) -> dic
             await msg.ack()
     await sub.unsubscribe()
     return found
-
-
-def expected_flags(seqs: dict[int, list[tuple[int, Outgoing]]]) -> Flags:
-    """Flags of the valid readings from a validator per partition, in stream order."""
-    flags: Flags = {}
-    for partition, sent in seqs.items():
-        builder = BatchBuilder(partition, PARTITIONS, demo_settings().validator())
-        incoming = [Incoming(m.payload, f"p.{partition}", seq) for seq, m in sent]
-        for checked in builder.build(incoming, 0).batch.readings:
-            if is_stored(checked):
-                verdict = checked.verdict
-                rules = frozenset(verdict.failed_rules) or None
-                key = (verdict.meter_id, checked.reading.ts.replace(tzinfo=None))
-                flags[key] = (verdict.status.value, rules, verdict.lateness.value, "A")
-    return flags
 
 
 async def test_ten_thousand_malformed_messages_are_dead_lettered_and_valid_ones_unaffected(

@@ -20,16 +20,18 @@ import pytest
 
 from smart_meter.settings import ConnectionSettings
 from smart_meter.stack.manager import LocalStack
+from tests.integration.streaming_app_readback import (
+    drop_keyspace,
+    snapshot,
+)
 from tests.integration.streaming_app_support import (
     AppProcess,
     Names,
     create_stream,
     delete_deployment,
-    drop_keyspace,
     fleet_input,
     publish,
     remaining,
-    snapshot,
     wait_for,
 )
 
@@ -95,10 +97,10 @@ async def test_cassandra_outage_under_load_loses_nothing_and_memory_stays_bounde
         await nc.close()
         await asyncio.to_thread(drop_keyspace, connections, app.keyspace)
 
-    print(
-        f"outage: {left_while_down} messages held un-acked, rss {min(rss_samples) >> 20}-"
-        f"{max(rss_samples) >> 20} MiB over {len(rss_samples)} samples"
-    )
+    low_mib, high_mib = min(rss_samples) >> 20, max(rss_samples) >> 20
+    samples = len(rss_samples)
+    print(f"outage: {left_while_down} messages left, none acked while down")
+    print(f"outage: rss {low_mib}-{high_mib} MiB over {samples} samples")
     assert stored.reading_keys_ms() == data.keys
     assert max(rss_samples) < RSS_LIMIT_BYTES
     settled = rss_samples[len(rss_samples) // 3 :]

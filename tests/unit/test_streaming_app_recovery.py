@@ -122,6 +122,8 @@ def test_crashes_anywhere_in_the_commit_change_no_stored_row_or_event(data: st.D
     while world.ack_floor < len(MESSAGES):
         size = data.draw(st.integers(1, 40), label="batch size")
         batch = MESSAGES[world.ack_floor : world.ack_floor + size]
+        again = data.draw(st.integers(0, 3), label="redelivered while in hand")
+        batch = [*batch, *batch[:again]]  # their ack_wait ran out before the ack
         built = builder.build(batch, 0)
         phase = data.draw(st.sampled_from([None, None, None, 0, 1, 2, 3]), label="crash phase")
         if phase is None:
@@ -163,6 +165,15 @@ def test_messages_up_to_the_checkpoint_are_skipped_whole() -> None:
     assert {c.reading.key for c in again.batch.readings} <= {
         r.key for m in MESSAGES[10:12] for r in _readings(m)
     }
+
+
+def test_a_message_redelivered_while_still_in_hand_is_validated_once() -> None:
+    builder = fresh_builder(World())
+    first = builder.build(MESSAGES[:10], 0)
+    again = builder.build([*MESSAGES[5:10], *MESSAGES[10:12], MESSAGES[11]], 0)
+    assert again.batch.counts["redelivered_skipped"] == 6
+    assert len(again.batch.readings) == sum(len(_readings(m)) for m in MESSAGES[10:12])
+    assert first.checkpoint.last_seq == 10 and again.checkpoint.last_seq == 12
 
 
 def _readings(message: Incoming) -> list[Reading]:
