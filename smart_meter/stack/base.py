@@ -245,9 +245,7 @@ def _pgid(pid: int) -> int | None:
 
 def run_checked(argv: list[str], what: str, timeout_s: float = 900) -> None:
     """Run an install step; raise a one-line :class:`StackError` on failure."""
-    result = subprocess.run(
-        argv, capture_output=True, text=True, timeout=timeout_s, check=False
-    )
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False)
     if result.returncode != 0:
         last = (result.stderr or result.stdout).strip().splitlines()[-5:]
         raise StackError(f"{what} failed (exit {result.returncode}): {' | '.join(last)}")

@@ -99,9 +99,7 @@ def java_binary(service: str, major: int) -> str:
 
 
 def java_major_version(java: str) -> int:
-    output = subprocess.run(
-        [java, "-version"], capture_output=True, text=True, check=False
-    ).stderr
+    output = subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr
     match = re.search(r'version "(\d+)(?:\.(\d+))?', output)
     if match is None:
         return 0

@@ -10,6 +10,7 @@ from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent_with_args
 
 from smart_meter.reading import Reading
+from smart_meter.storage.binding import unset_if_none
 
 _INSERT = """
 INSERT INTO readings_by_meter_day (
@@ -67,7 +68,7 @@ class ReadingStore:
 def _values(row: StoredReading, ingested_at: datetime) -> tuple[object, ...]:
     reading = row.reading
     grid = reading.grid
-    return (
+    values = (
         reading.meter_id,
         reading.ts.astimezone(UTC).date(),
         reading.ts,
@@ -84,3 +85,4 @@ def _values(row: StoredReading, ingested_at: datetime) -> tuple[object, ...]:
         row.lateness,
         ingested_at,
     )
+    return tuple(unset_if_none(value) for value in values)

@@ -15,6 +15,7 @@ import orjson
 from cassandra.cluster import Session
 
 from smart_meter.reading import Reading
+from smart_meter.storage.binding import unset_if_none
 from smart_meter.storage.schema import event_bucket
 from streaming_app.processed import ProcessedBatch
 from streaming_app.rules.engine import Status
@@ -25,7 +26,6 @@ from streaming_app.sinks.cassandra_rows import (
     day_of,
     month_of,
     prepare,
-    unset_if_none,
 )
 from streaming_app.sinks.event_keys import AlertFields, alert_fields, is_routed_late, latest_by_key
 

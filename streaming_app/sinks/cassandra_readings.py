@@ -13,6 +13,7 @@ from typing import Any
 
 from cassandra.cluster import Session
 
+from smart_meter.storage.binding import unset_if_none
 from streaming_app.processed import CheckedReading, ProcessedBatch
 from streaming_app.rules.engine import Status
 from streaming_app.rules.events import DuplicateEvent
@@ -21,7 +22,6 @@ from streaming_app.sinks.cassandra_rows import (
     Write,
     day_of,
     prepare,
-    unset_if_none,
 )
 
 FLAG_COLUMNS = (

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from cassandra.cluster import Session
-from cassandra.query import UNSET_VALUE, BatchStatement, BatchType, PreparedStatement, Statement
+from cassandra.query import BatchStatement, BatchType, PreparedStatement, Statement
 
 DAY_MS = 86_400_000
 MAX_PARTITIONS_PER_BATCH = 10  # Cassandra's unlogged_batch_across_partitions_warn_threshold
@@ -56,11 +56,6 @@ def prepare(session: Session, table: str, columns: Sequence[str]) -> PreparedSta
     statement = session.prepare(cql)
     statement.is_idempotent = True
     return statement
-
-
-def unset_if_none(value: Any) -> Any:
-    """``UNSET_VALUE`` for an absent field: leaves the cell alone, writes no tombstone."""
-    return UNSET_VALUE if value is None else value
 
 
 @lru_cache(maxsize=4096)
