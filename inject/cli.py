@@ -24,6 +24,7 @@ from inject.faults import FaultConfig, ProfileName
 from inject.fleet import FleetConfig
 from inject.run import InjectOptions, InjectSummary, inject_to_nats
 from smart_meter.settings import ConnectionSettings
+from smart_meter.subjects import READINGS_PREFIX, READINGS_STREAM, ReadingsDestination
 
 PROG = "python -m inject"
 INTERVALS_S = (60, 900, 1800)
@@ -96,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--meters-per-transformer", type=_positive_int, default=50, help="fleet layout")
     add("--start", type=_utc_time, default=None, help="first event time (default: now)")
     add("--nats-url", default=None, help="default: SMART_METER_NATS_URL or the local stack")
+    add("--stream", default=READINGS_STREAM, help="JetStream stream (created if missing)")
+    add("--subject-prefix", default=READINGS_PREFIX, help="readings go to <prefix>.<partition>")
     return parser
 
 
@@ -128,6 +131,7 @@ def options_from(args: argparse.Namespace, now: datetime) -> InjectOptions:
         ground_truth=args.ground_truth,
         nats_url=args.nats_url or settings.nats_url,
         partitions=settings.partitions,
+        destination=ReadingsDestination(args.stream, args.subject_prefix),
     )
 
 

@@ -21,7 +21,7 @@ from nats.js.errors import NoStreamResponseError
 
 from smart_meter.codec import encode_batch, encode_reading
 from smart_meter.reading import Reading
-from smart_meter.subjects import READINGS_STREAM, dedup_id, subject_for_meter
+from smart_meter.subjects import PLATFORM_READINGS, ReadingsDestination, dedup_id
 
 
 @dataclass
@@ -42,7 +42,7 @@ class PublishStats:
 
 
 class ReadingPublisher:
-    """Publishes readings to the readings stream with backpressure and retries."""
+    """Publishes readings to the readings stream (``destination``) with backpressure and retries."""
 
     def __init__(
         self,
@@ -52,9 +52,11 @@ class ReadingPublisher:
         max_in_flight: int = 256,
         ack_timeout_s: float = 5.0,
         max_attempts: int = 20,
+        destination: ReadingsDestination = PLATFORM_READINGS,
     ) -> None:
         self.js = nc.jetstream(timeout=ack_timeout_s)
         self.partitions = partitions
+        self.destination = destination
         self.batch_size = batch_size
         self.ack_timeout_s = ack_timeout_s
         self.max_attempts = max_attempts
@@ -66,7 +68,9 @@ class ReadingPublisher:
         """Queue every reading for publishing; returns once all are handed to tasks."""
         by_subject: dict[str, list[Reading]] = defaultdict(list)
         for reading in readings:
-            by_subject[subject_for_meter(reading.meter_id, self.partitions)].append(reading)
+            by_subject[
+                self.destination.subject_for_meter(reading.meter_id, self.partitions)
+            ].append(reading)
         for subject, group in by_subject.items():
             for start in range(0, len(group), self.batch_size):
                 await self._submit(subject, group[start : start + self.batch_size])
@@ -106,7 +110,10 @@ class ReadingPublisher:
             for attempt in range(1, self.max_attempts + 1):
                 try:
                     ack = await self.js.publish(
-                        subject, payload, stream=READINGS_STREAM, headers={"Nats-Msg-Id": msg_id}
+                        subject,
+                        payload,
+                        stream=self.destination.stream,
+                        headers={"Nats-Msg-Id": msg_id},
                     )
                 except (TimeoutError, NatsTimeoutError, NoStreamResponseError):
                     self.stats.retries += 1

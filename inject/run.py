@@ -19,7 +19,7 @@ from inject.fleet import Fleet, FleetConfig
 from inject.publisher import PublishStats, ReadingPublisher
 from smart_meter.reading import Reading
 from smart_meter.streams import ensure_readings_streams
-from smart_meter.subjects import subject_for_meter
+from smart_meter.subjects import PLATFORM_READINGS, ReadingsDestination
 
 INITIAL_CONNECT_ATTEMPTS = 3
 RECONNECT_ATTEMPTS_AFTER_START = 1_000_000  # once connected, ride out server restarts
@@ -39,6 +39,7 @@ class InjectOptions:
     ground_truth: Path | None = None
     nats_url: str = "nats://127.0.0.1:4222"
     partitions: int = 16
+    destination: ReadingsDestination = PLATFORM_READINGS
 
     def clock(self) -> SimClock:
         if self.speedup is None:
@@ -99,11 +100,11 @@ async def run_injection(
     summary = InjectSummary()
     for when, readings in fleet.run(options.intervals):
         await clock.wait_until(when)
-        await _send(injector.inject(when, readings), publisher, options.partitions, summary)
+        await _send(injector.inject(when, readings), publisher, options, summary)
         summary.intervals += 1
         if ground_truth:
             ground_truth.flush()
-    await _send(injector.drain(), publisher, options.partitions, summary)
+    await _send(injector.drain(), publisher, options, summary)
     await publisher.flush()
     summary.faults = {kind.value: count for kind, count in injector.counts.items()}
     summary.readings_published = publisher.stats.readings
@@ -113,13 +114,13 @@ async def run_injection(
 
 
 async def _send(
-    emission: Emission, publisher: Publisher, partitions: int, summary: InjectSummary
+    emission: Emission, publisher: Publisher, options: InjectOptions, summary: InjectSummary
 ) -> None:
     """Readings first (batched per partition), then raw messages, in emission order."""
     await publisher.publish(emission.readings)
     summary.readings_sent += len(emission.readings)
     for message in emission.raw:
-        subject = subject_for_meter(message.meter_id, partitions)
+        subject = options.destination.subject_for_meter(message.meter_id, options.partitions)
         await publisher.publish_raw(subject, message.payload, message.msg_id)
         if message.kind in MALFORMED_KINDS:
             summary.malformed_sent += 1
@@ -151,9 +152,14 @@ async def inject_to_nats(options: InjectOptions, clock: SimClock | None = None) 
     """A whole run against the NATS server of ``options.nats_url``."""
     nc = await connect(options.nats_url)
     try:
-        await ensure_readings_streams(nc.jetstream())
+        destination = options.destination
+        await ensure_readings_streams(nc.jetstream(), destination=destination)
         publisher = ReadingPublisher(
-            nc, options.partitions, options.batch_size, options.max_in_flight
+            nc,
+            options.partitions,
+            options.batch_size,
+            options.max_in_flight,
+            destination=destination,
         )
         writer: AbstractContextManager[GroundTruthWriter | None] = (
             GroundTruthWriter(options.ground_truth) if options.ground_truth else nullcontext()

@@ -14,8 +14,8 @@ from smart_meter.subjects import (
     DEAD_LETTER_SUBJECT,
     GAPS_SUBJECT,
     LATE_SUBJECT,
-    READINGS_PREFIX,
-    READINGS_STREAM,
+    PLATFORM_READINGS,
+    ReadingsDestination,
 )
 
 DEAD_LETTER_STREAM = "DEADLETTER"
@@ -24,12 +24,15 @@ EVENT_SUBJECTS = (f"{ALERTS_PREFIX}.>", GAPS_SUBJECT, LATE_SUBJECT)
 
 
 def readings_stream_config(
-    duplicate_window_s: float = 120.0, max_bytes: int = 8 << 30
+    duplicate_window_s: float = 120.0,
+    max_bytes: int = 8 << 30,
+    destination: ReadingsDestination = PLATFORM_READINGS,
 ) -> StreamConfig:
-    """Readings on ``meter.readings.*``; publishes deduplicated over ``duplicate_window_s``."""
+    """Readings on ``meter.readings.*`` (or the destination's subjects); publishes
+    deduplicated over ``duplicate_window_s``."""
     return StreamConfig(
-        name=READINGS_STREAM,
-        subjects=[f"{READINGS_PREFIX}.*"],
+        name=destination.stream,
+        subjects=[f"{destination.prefix}.*"],
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
         discard=DiscardPolicy.NEW,
@@ -55,9 +58,13 @@ async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
         await js.update_stream(config)
 
 
-async def ensure_readings_streams(js: JetStreamContext, duplicate_window_s: float = 120.0) -> None:
+async def ensure_readings_streams(
+    js: JetStreamContext,
+    duplicate_window_s: float = 120.0,
+    destination: ReadingsDestination = PLATFORM_READINGS,
+) -> None:
     """The readings stream and the dead-letter stream that keeps what was rejected."""
-    await ensure_stream(js, readings_stream_config(duplicate_window_s))
+    await ensure_stream(js, readings_stream_config(duplicate_window_s, destination=destination))
     await ensure_stream(js, dead_letter_stream_config())
 
 

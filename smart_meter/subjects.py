@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 READINGS_STREAM = "READINGS"
 READINGS_PREFIX = "meter.readings"
@@ -32,6 +33,25 @@ def readings_subject(partition: int) -> str:
 
 def subject_for_meter(meter_id: str, partitions: int = DEFAULT_PARTITIONS) -> str:
     return readings_subject(partition_of(meter_id, partitions))
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingsDestination:
+    """Where readings are published: a JetStream stream and its ``<prefix>.<partition>``
+    subjects. The default is the platform's; a demo or a test run uses its own."""
+
+    stream: str = READINGS_STREAM
+    prefix: str = READINGS_PREFIX
+
+    def subject(self, partition: int) -> str:
+        return f"{self.prefix}.{partition}"
+
+    def subject_for_meter(self, meter_id: str, partitions: int = DEFAULT_PARTITIONS) -> str:
+        return self.subject(partition_of(meter_id, partitions))
+
+
+PLATFORM_READINGS = ReadingsDestination()
+"""The platform's readings stream and subjects."""
 
 
 def alert_subject(kind: str) -> str:

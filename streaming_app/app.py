@@ -39,9 +39,7 @@ async def ensure_stream(js: JetStreamContext, settings: AppSettings) -> None:
     try:
         await js.stream_info(settings.stream)
     except NotFoundError:
-        config = readings_stream_config()
-        config.name, config.subjects = settings.stream, [f"{settings.subject_prefix}.*"]
-        await js.add_stream(config)
+        await js.add_stream(readings_stream_config(destination=settings.destination))
 
 
 def committer(settings: AppSettings, sinks: list[Sink], store: StateStore) -> Committer:

@@ -30,7 +30,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from smart_meter.subjects import READINGS_PREFIX, READINGS_STREAM
+from smart_meter.subjects import READINGS_PREFIX, READINGS_STREAM, ReadingsDestination
 from streaming_app.rules.settings import PRESETS, ValidationSettings
 
 CONFIG_FILE_ENV = "SMART_METER_APP_CONFIG_FILE"
@@ -112,8 +112,13 @@ class AppSettings(BaseSettings):
         """The rule set of the preset (with any ``SMART_METER_VALIDATION_*`` overrides)."""
         return PRESETS[self.preset]()
 
+    @property
+    def destination(self) -> ReadingsDestination:
+        """The stream and subjects this app reads."""
+        return ReadingsDestination(self.stream, self.subject_prefix)
+
     def subject(self, partition: int) -> str:
-        return f"{self.subject_prefix}.{partition}"
+        return self.destination.subject(partition)
 
     def durable(self, partition: int) -> str:
         return f"{self.durable_prefix}-p{partition}"

@@ -24,6 +24,7 @@ from inject.replay.reader import CsvReader
 from inject.replay.runner import ReplayConfig, replay_file
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import ensure_readings_streams
+from smart_meter.subjects import READINGS_PREFIX, READINGS_STREAM, ReadingsDestination
 
 DEFAULT_SPEEDUP = 60.0
 DEFAULT_BATCH_SIZE = 500
@@ -63,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--meter-prefix", default="", help="put before every meter id")
     parser.add_argument("--timezone", type=_zone, help="zone of naive local times")
     parser.add_argument("--nats-url", help="default: SMART_METER_NATS_URL or nats://127.0.0.1:4222")
+    parser.add_argument(
+        "--stream", default=READINGS_STREAM, help="JetStream stream (created if missing)"
+    )
+    parser.add_argument(
+        "--subject-prefix", default=READINGS_PREFIX, help="readings go to <prefix>.<partition>"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -81,8 +88,11 @@ async def replay_to_nats(args: argparse.Namespace, settings: ConnectionSettings)
     reader = _reader(args)
     nc = await nats.connect(args.nats_url or settings.nats_url)
     try:
-        await ensure_readings_streams(nc.jetstream())
-        publisher = ReadingPublisher(nc, settings.partitions, batch_size=args.batch_size)
+        destination = ReadingsDestination(args.stream, args.subject_prefix)
+        await ensure_readings_streams(nc.jetstream(), destination=destination)
+        publisher = ReadingPublisher(
+            nc, settings.partitions, batch_size=args.batch_size, destination=destination
+        )
         if args.no_progress:
             return await replay_file(reader, publisher, _config(args))
         with ReplayProgress(args.file.name, reader.size_bytes) as progress:
