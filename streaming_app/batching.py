@@ -177,7 +177,8 @@ class BatchBuilder:
         if self.recovery.reading_done(reading.meter_id, message.stream_seq):
             # Saved (and written to the sinks) before a crash; the watermark still moves.
             draft.counts["redelivered_skipped"] += 1
-            self._expire(reading.ts_ms - self.validator.out_of_orderness_ms, draft)
+            self.validator.advance_past(reading)
+            self._expire(None, draft)
             return
         verdict = self.validator.process(reading)
         draft.readings.append(CheckedReading(reading, verdict, received_ms, message.published_ms))

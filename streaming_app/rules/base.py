@@ -9,6 +9,7 @@ verbs:
   the meter's state in place;
 - ``expire(meter_id, state, watermark_ms) -> list[Finding]``: event-time timers (a meter
   gone silent); ``deadline_ms(state)`` says when the next one is due;
+- ``suspects_time(reading)``: whether its event time must not move the watermark;
 - ``dump_state(state)`` / ``load_state(data)``: JSON-ready form of the state.
 
 Rules never read a clock: time comes from the reading, or from the watermark in the
@@ -125,6 +126,12 @@ class Rule(BaseModel, Generic[StateT]):
     def deadline_ms(self, state: StateT) -> int | None:
         """Watermark at which ``expire`` has something to say; ``None``: no timer."""
         return None
+
+    def suspects_time(self, reading: Reading) -> bool:
+        """Whether the reading's event time is not to be trusted to move the fleet's
+        watermark (a clock off the grid). A function of the reading alone, so that a
+        reading skipped on recovery moves the watermark exactly as it did the first time."""
+        return False
 
     def dump_state(self, state: StateT) -> Any:
         """The state as JSON-ready data."""

@@ -4,10 +4,11 @@
 :class:`Verdict`. A finding that rejects the reading, or halts it (a duplicate), stops
 the rules after it; on a rejection, the rules before it forget the reading too (their
 state is restored), so a rejected reading is never a reference for later ones. The
-watermark is the newest event time seen minus ``out_of_orderness_ms`` (never going
-back); ``expire()`` fires the event-time timers it has passed (a meter gone silent).
-``evict_idle()`` drops meters idle for longer than ``meter_ttl_ms``, so state stays
-bounded. Nothing here reads a clock.
+watermark is the newest trusted event time seen minus ``out_of_orderness_ms`` (never
+going back): a reading whose clock a rule suspects (off its meter's grid) does not move
+it, so one meter with a fast clock cannot make the fleet late. ``expire()`` fires the
+event-time timers the watermark has passed (a meter gone silent). ``evict_idle()`` drops
+meters idle for longer than ``meter_ttl_ms``, so state stays bounded. Nothing here reads a clock.
 """
 
 from __future__ import annotations
@@ -124,6 +125,9 @@ class Validator:
         self.out_of_orderness_ms = out_of_orderness_ms
         self.meter_ttl_ms = meter_ttl_ms
         self._timed = tuple(r for r in self.rules if type(r).deadline_ms is not Rule.deadline_ms)
+        self._time_checks = tuple(
+            r for r in self.rules if type(r).suspects_time is not Rule.suspects_time
+        )
         rejecting = [i for i, rule in enumerate(self.rules) if rule.rejects]
         self._undoable = frozenset(  # stateful rules a later rule may reject after
             i
@@ -164,7 +168,7 @@ class Validator:
                 break
         ts_ms = reading.ts_ms
         state.last_event_ms = max(state.last_event_ms, ts_ms)
-        self._advance(ts_ms - self.out_of_orderness_ms)
+        self.advance_past(reading)
         self._schedule(state)
         if not findings:
             return Verdict(reading.meter_id, ts_ms, Status.ACCEPTED, Lateness.ON_TIME, ())
@@ -185,6 +189,11 @@ class Validator:
             for f in findings
             if f.failed or f.rule_id not in saved
         ]
+
+    def advance_past(self, reading: Reading) -> None:
+        """Move the watermark for a reading's event time, unless a rule suspects its clock."""
+        if not any(rule.suspects_time(reading) for rule in self._time_checks):
+            self._advance(reading.ts_ms - self.out_of_orderness_ms)
 
     def expire(self, watermark_ms: int | None = None) -> list[Event]:
         """Events of the timers due by ``watermark_ms`` (which also advances the watermark)."""

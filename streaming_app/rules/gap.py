@@ -3,7 +3,9 @@
 Readings are placed on an epoch-aligned grid of ``interval_s``; a reading covers the slot
 its event time falls in (up to ``clock_tolerance_ms`` early still counts for the next
 slot), so 10:46 on a 30-minute grid covers the 10:30 slot: off-grid (see the irregular
-rule), not a gap. Gaps are found three ways:
+rule), not a gap. An early reading whose own slot is already covered covers the next
+one when it is nearer to it: 10:18 after 10:00 is 10:30 read 12 minutes early, so a
+reading at 11:00 leaves no gap. Gaps are found three ways:
 
 - a later reading arrives: the slots between it and the previous one are missing (one
   ``Gap`` for the whole run, so consecutive missing intervals are merged) and the reading
@@ -60,16 +62,30 @@ class GapRule(Rule[GapState]):
         start, end = first * self.interval_ms, (last + 1) * self.interval_ms
         return Gap(meter_id, start, end, last - first + 1, open_, by)
 
+    def nearest_slot(self, ts_ms: int) -> int:
+        """The slot of the grid point nearest to ``ts_ms`` (the irregular rule's reference)."""
+        return (ts_ms + self.interval_ms // 2) // self.interval_ms
+
     def evaluate(self, reading: Reading, state: GapState, context: Context) -> list[Finding]:
         slot = self.slot(reading.ts_ms)
         if state.last_slot is None:
             state.last_slot = slot
             return []
+        nearest = self.nearest_slot(reading.ts_ms)
+        if slot <= state.last_slot < nearest:
+            slot = nearest  # early for the next slot, its own one already covered
         if slot > state.last_slot:
             return self._advance(reading, state, slot)
         if slot < state.last_slot:
+            known = self._gap_index(state, slot)
+            if known is None and nearest != slot and self._gap_index(state, nearest) is not None:
+                slot = nearest
             return self._fill(reading, state, slot)
         return []
+
+    @staticmethod
+    def _gap_index(state: GapState, slot: int) -> int | None:
+        return next((i for i, (a, b) in enumerate(state.gaps) if a <= slot <= b), None)
 
     def _advance(self, reading: Reading, state: GapState, slot: int) -> list[Finding]:
         assert state.last_slot is not None
@@ -89,7 +105,7 @@ class GapRule(Rule[GapState]):
         return findings
 
     def _fill(self, reading: Reading, state: GapState, slot: int) -> list[Finding]:
-        index = next((i for i, (a, b) in enumerate(state.gaps) if a <= slot <= b), None)
+        index = self._gap_index(state, slot)
         if index is None:
             return []
         first, last = state.gaps[index]

@@ -1,7 +1,9 @@
 """Irregular sampling: readings off the expected grid, or a meter changing its cadence.
 
 Neither is a gap. A reading more than ``clock_tolerance_ms`` away from the nearest point
-of the ``interval_s`` grid is ``off_grid`` (``offset_ms`` is signed: negative when early).
+of the ``interval_s`` grid is ``off_grid`` (``offset_ms`` is signed: negative when early);
+its clock is suspect, so its event time does not advance the watermark (one meter with a
+clock minutes fast must not make the whole fleet's readings late).
 When the last ``confirm_intervals`` intervals between a meter's readings agree with each
 other but not with the configured interval, the meter has a new cadence: one
 ``interval_change`` per change, not one per reading.
@@ -42,6 +44,10 @@ class IrregularRule(Rule[IrregularState]):
         """Signed distance to the nearest point of the grid (negative: early)."""
         interval_ms = self.interval_s * 1000
         return (ts_ms + interval_ms // 2) % interval_ms - interval_ms // 2
+
+    def suspects_time(self, reading: Reading) -> bool:
+        """A reading off the grid: its meter's clock is off."""
+        return abs(self.offset_ms(reading.ts_ms)) > self.clock_tolerance_ms
 
     def evaluate(self, reading: Reading, state: IrregularState, context: Context) -> list[Finding]:
         ts_ms, findings = reading.ts_ms, []

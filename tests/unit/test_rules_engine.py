@@ -99,6 +99,18 @@ def test_watermark_trails_the_newest_event_and_never_goes_back() -> None:
     assert validator.watermark_ms == ms("10:30")
 
 
+def test_a_reading_off_its_grid_does_not_move_the_watermark() -> None:
+    validator = prod_settings().validator()
+    validator.process(reading("10:00"))
+    skewed = validator.process(reading("10:38", meter_id="M2"))  # a clock 8 min fast
+    assert skewed.reasons == ("off_grid",)
+    assert validator.watermark_ms == ms("09:59")
+    on_time = validator.process(reading("10:00", meter_id="M3"))
+    assert (on_time.status, on_time.lateness) == (Status.ACCEPTED, Lateness.ON_TIME)
+    validator.process(reading("10:30", meter_id="M3"))
+    assert validator.watermark_ms == ms("10:29")
+
+
 def test_idle_meters_are_evicted_with_their_timers() -> None:
     validator = prod_settings(meter_ttl_ms=DAY_MS).validator()
     validator.process(reading("10:00", meter_id="OLD"))

@@ -28,6 +28,31 @@ def test_reading_at_10_46_after_10_00_is_not_a_gap() -> None:
     assert findings == [[], []]
 
 
+def test_early_reading_whose_own_slot_is_covered_covers_the_next_one() -> None:
+    stream = [reading("10:00"), reading("10:18"), reading("11:00")]
+    findings, state = run_rule(GapRule(), stream)
+    assert findings == [[], [], []]
+    assert state.gaps == []
+
+
+def test_early_reading_counts_once_a_later_gap_still_shows() -> None:
+    stream = [reading("10:00"), reading("10:18"), reading("11:30")]
+    findings, _ = run_rule(GapRule(), stream)
+    assert [f.event for f in findings[2]] == [
+        Gap("M1", ms("11:00"), ms("11:30"), 1, False, "reading")
+    ]
+
+
+def test_late_early_reading_fills_the_gap_of_the_slot_it_is_nearest_to() -> None:
+    stream = [reading("10:00"), reading("11:30"), reading("10:18")]  # 10:30, 12 min early
+    findings, state = run_rule(GapRule(), stream)
+    assert [f.event for f in findings[2]] == [
+        GapClosed("M1", ms("10:30"), ms("11:30"), 2, ms("10:18")),
+        Gap("M1", ms("11:00"), ms("11:30"), 1, False, "fill"),
+    ]
+    assert len(state.gaps) == 1
+
+
 def test_consecutive_readings_on_the_grid_give_no_gap() -> None:
     findings, _ = run_rule(GapRule(), [reading(t) for t in ("10:00", "10:30", "11:00")])
     assert findings == [[], [], []]
@@ -52,7 +77,7 @@ def test_watermark_moved_by_other_meters_fires_the_silent_meters_gap() -> None:
     for clock in ("10:00", "10:30"):
         validator.process(reading(clock, meter_id="BUSY"))
     assert validator.expire() == []
-    validator.process(reading("10:46", meter_id="BUSY"))  # watermark 10:45, 60 s behind
+    validator.process(reading("11:00", meter_id="BUSY"))  # watermark 10:59, past 10:45
     assert validator.expire() == [Gap("QUIET", ms("10:30"), ms("11:00"), 1, True, "timer")]
 
 

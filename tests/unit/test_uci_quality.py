@@ -10,9 +10,6 @@ house's voltage (226–252 V) leaves hundreds of times, so episodes are really c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -20,81 +17,22 @@ from inject.replay import CsvReader, FormatOptions, resolve_format
 from smart_meter.reading import Reading
 from streaming_app.rules import demo_settings
 from streaming_app.rules.events import Event, Gap, GapClosed, VoltageEvent
-from streaming_app.rules.voltage import VoltageRule
-
-UCI_FILE = Path("/work/shared/data/uci-household-power-2006-12.txt")
-ROWS = 37_283
-MINUTE_MS = 60_000
-SUSTAINED_MS = 60_000  # VoltageRule's default: an episode lasting a minute is sustained
-EN_50160 = (207.0, 253.0)
-TIGHT = (234.0, 246.0)
+from tests.uci_expectations import (
+    EN_50160,
+    METER_ID,
+    ROWS,
+    TIGHT,
+    TIGHT_EPISODES,
+    UCI_FILE,
+    Episode,
+    GapKey,
+    expected_episodes,
+    expected_gaps,
+    raw_frame,
+    voltage_rule,
+)
 
 pytestmark = pytest.mark.skipif(not UCI_FILE.exists(), reason=f"{UCI_FILE} not present")
-
-
-@dataclass(frozen=True)
-class Episode:
-    """A voltage episode as both sides describe it."""
-
-    start_ms: int
-    end_ms: int
-    min_v: float
-    max_v: float
-    direction: str
-    duration: str
-    readings: int
-
-
-# ---------------------------------------------------------------- the file, with pandas
-
-
-def raw_frame() -> pd.DataFrame:
-    """Event time (UTC epoch ms) and voltage of every row, in file order."""
-    frame = pd.read_csv(UCI_FILE, sep=";", dtype=str, keep_default_na=False)
-    local = pd.to_datetime(frame["Date"] + " " + frame["Time"], dayfirst=True)
-    utc = local.dt.tz_localize("Europe/Paris", ambiguous="raise", nonexistent="raise")
-    return pd.DataFrame(
-        {
-            "ts_ms": utc.dt.tz_convert("UTC").astype("int64") // 1_000_000,
-            "voltage_v": frame["Voltage"].str.strip().astype(float),
-        }
-    )
-
-
-def expected_gaps(frame: pd.DataFrame) -> set[tuple[int, int, int]]:
-    """(first missing minute, end, missing minutes) wherever the minute grid jumps."""
-    step = frame["ts_ms"].diff()
-    jumps = frame.loc[step > MINUTE_MS]
-    before = frame["ts_ms"].shift()[jumps.index]
-    return {
-        (int(prev) + MINUTE_MS, int(ts), (int(ts) - int(prev)) // MINUTE_MS - 1)
-        for prev, ts in zip(before, jumps["ts_ms"], strict=True)
-    }
-
-
-def expected_episodes(frame: pd.DataFrame, band: tuple[float, float]) -> set[Episode]:
-    """Runs of consecutive rows outside the band, in file (= event) order."""
-    low, high = band
-    volts = frame["voltage_v"]
-    outside = (volts < low) | (volts > high)
-    assert not outside.iloc[-1], "an episode open at the end would only be reported if sustained"
-    run_id = (outside != outside.shift()).cumsum()
-    episodes = set()
-    for _, run in frame[outside].groupby(run_id[outside]):
-        start, end = int(run["ts_ms"].iloc[0]), int(run["ts_ms"].iloc[-1])
-        under, over = bool((run["voltage_v"] < low).any()), bool((run["voltage_v"] > high).any())
-        episodes.add(
-            Episode(
-                start,
-                end,
-                float(run["voltage_v"].min()),
-                float(run["voltage_v"].max()),
-                "both" if under and over else ("under" if under else "over"),
-                "sustained" if end - start >= SUSTAINED_MS else "transient",
-                len(run),
-            )
-        )
-    return episodes
 
 
 # ---------------------------------------------------------------- the pipeline's side
@@ -110,17 +48,14 @@ def replayed_readings() -> list[Reading]:
 
 
 def validated_events(readings: list[Reading], band: tuple[float, float]) -> list[Event]:
-    nominal_v = (band[0] + band[1]) / 2
-    voltage = VoltageRule(nominal_v=nominal_v, band_pct=(band[1] - nominal_v) / nominal_v * 100)
-    assert (voltage.low_v, voltage.high_v) == band
-    validator = demo_settings(voltage=voltage).validator()
+    validator = demo_settings(voltage=voltage_rule(band)).validator()
     events: list[Event] = []
     for reading in readings:
         events += validator.process(reading).events
     return events + validator.expire()
 
 
-def found_gaps(events: list[Event]) -> set[tuple[int, int, int]]:
+def found_gaps(events: list[Event]) -> set[GapKey]:
     assert not [e for e in events if isinstance(e, GapClosed)]
     return {(e.start_ms, e.end_ms, e.missing_intervals) for e in events if isinstance(e, Gap)}
 
@@ -151,7 +86,7 @@ def test_every_row_becomes_a_reading_at_its_paris_time_in_utc(
     assert len(frame) == len(readings) == ROWS
     assert [r.ts_ms for r in readings] == frame["ts_ms"].tolist()
     assert readings[0].ts.isoformat() == "2006-12-16T16:24:00+00:00"  # 17:24 CET
-    assert {r.meter_id for r in readings} == {"UCI-1"}
+    assert {r.meter_id for r in readings} == {METER_ID}
 
 
 def test_the_file_has_two_three_minute_jumps_each_two_missing_minutes(frame: pd.DataFrame) -> None:
@@ -179,4 +114,4 @@ def test_the_validator_finds_exactly_the_voltage_episodes_of_the_file(
     if band == EN_50160:
         assert expected == set()  # the house's 226-252 V never leaves the EN 50160 band
     else:
-        assert len(expected) > 100
+        assert len(expected) == TIGHT_EPISODES
