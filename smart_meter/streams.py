@@ -12,6 +12,7 @@ from nats.js.errors import NotFoundError
 from smart_meter.subjects import (
     ALERTS_PREFIX,
     DEAD_LETTER_SUBJECT,
+    FINDINGS_PREFIX,
     GAPS_SUBJECT,
     LATE_SUBJECT,
     PLATFORM_READINGS,
@@ -20,16 +21,22 @@ from smart_meter.subjects import (
 
 DEAD_LETTER_STREAM = "DEADLETTER"
 EVENTS_STREAM = "EVENTS"
+PLATFORM_MAX_BYTES = 8 << 30
+OTHER_MAX_BYTES = 1 << 30
+FINDINGS_STREAM = "FINDINGS"
 EVENT_SUBJECTS = (f"{ALERTS_PREFIX}.>", GAPS_SUBJECT, LATE_SUBJECT)
 
 
 def readings_stream_config(
     duplicate_window_s: float = 120.0,
-    max_bytes: int = 8 << 30,
+    max_bytes: int | None = None,
     destination: ReadingsDestination = PLATFORM_READINGS,
 ) -> StreamConfig:
     """Readings on ``meter.readings.*`` (or the destination's subjects); publishes
-    deduplicated over ``duplicate_window_s``."""
+    deduplicated over ``duplicate_window_s``. JetStream reserves ``max_bytes`` on disk:
+    8 GiB for the platform's stream, 1 GiB for another (a demo's, a test's)."""
+    if max_bytes is None:
+        max_bytes = PLATFORM_MAX_BYTES if destination == PLATFORM_READINGS else OTHER_MAX_BYTES
     return StreamConfig(
         name=destination.stream,
         subjects=[f"{destination.prefix}.*"],
@@ -88,3 +95,15 @@ async def ensure_events_stream(js: JetStreamContext, duplicate_window_s: float =
     """The stream of the streaming app's events, and the dead-letter stream."""
     await ensure_stream(js, events_stream_config(duplicate_window_s))
     await ensure_stream(js, dead_letter_stream_config())
+
+
+def findings_stream_config(max_age_s: float = 2 * 86_400.0) -> StreamConfig:
+    """The audit trail: every finding of the streaming app, kept ``max_age_s``."""
+    return StreamConfig(
+        name=FINDINGS_STREAM,
+        subjects=[f"{FINDINGS_PREFIX}.>"],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=max_age_s,
+        duplicate_window=600.0,
+    )

@@ -18,6 +18,7 @@ DEAD_LETTER_SUBJECT = "meter.deadletter"
 ALERTS_PREFIX = "meter.alerts"
 GAPS_SUBJECT = "meter.gaps"
 LATE_SUBJECT = "meter.late"
+FINDINGS_PREFIX = "meter.findings"
 KAFKA_READINGS_TOPIC = "meter-readings"
 DEFAULT_PARTITIONS = 16
 
@@ -56,6 +57,11 @@ PLATFORM_READINGS = ReadingsDestination()
 
 def alert_subject(kind: str) -> str:
     return f"{ALERTS_PREFIX}.{kind}"
+
+
+def finding_subject(event_type: str) -> str:
+    """Where the audit trail puts one finding of the streaming app, by its event type."""
+    return f"{FINDINGS_PREFIX}.{event_type}"
 
 
 def dedup_id(keys: Iterable[tuple[str, int]]) -> str:

@@ -73,6 +73,9 @@ class AppSettings(BaseSettings):
     backoff_give_up_s: float | None = Field(default=None, description="crash after; None: never")
     evict_interval_s: float = Field(default=60.0, gt=0, description="idle meter eviction period")
     idle_exit_s: float | None = Field(default=None, description="exit after this long idle")
+    publish_findings: bool = Field(
+        default=False, description="audit trail: every finding on meter.findings.<type>"
+    )
 
     @field_validator("partitions", mode="before")
     @classmethod

@@ -27,7 +27,11 @@ def sink_openers(settings: AppSettings, connections: ConnectionSettings) -> list
         return await CassandraSink.open(connections)
 
     async def nats_events() -> Sink:
-        return await NatsSink.connect(connections.nats_url)
+        return await NatsSink.connect(
+            connections.nats_url,
+            readings_stream=settings.stream,
+            findings=settings.publish_findings,
+        )
 
     async def metrics() -> Sink:
         return MetricsSink(connections.influxdb_url, connections.influxdb_database)

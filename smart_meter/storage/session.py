@@ -9,8 +9,11 @@ from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.schema import ensure_schema
 
 
-def open_session(settings: ConnectionSettings, create_schema: bool = True) -> Session:
-    """Connect, create the schema if asked, and return a session bound to the keyspace."""
+def open_session(
+    settings: ConnectionSettings, create_schema: bool = True, bind: bool = True
+) -> Session:
+    """Connect, create the schema if asked, and return a session bound to the keyspace
+    (unbound with ``bind=False``, e.g. to drop a keyspace that may not exist)."""
     cluster = Cluster(
         list(settings.cassandra_hosts),
         port=settings.cassandra_port,
@@ -22,5 +25,6 @@ def open_session(settings: ConnectionSettings, create_schema: bool = True) -> Se
     session = cluster.connect()
     if create_schema:
         ensure_schema(session, settings.cassandra_keyspace, settings.cassandra_replication)
-    session.set_keyspace(settings.cassandra_keyspace)
+    if bind:
+        session.set_keyspace(settings.cassandra_keyspace)
     return session

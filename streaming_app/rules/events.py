@@ -9,6 +9,7 @@ a sink that upserts by that key keeps one record per gap or episode.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -152,3 +153,49 @@ def event_record(event: Event) -> dict[str, Any]:
         value = getattr(event, field.name)
         record[field.name] = str(value) if isinstance(value, StrEnum) else value
     return record
+
+
+class EventRecordError(ValueError):
+    """A record that is not an event of this module."""
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in (
+        LateEvent,
+        DuplicateEvent,
+        Gap,
+        GapClosed,
+        Irregular,
+        RegisterEvent,
+        FlatLine,
+        Spike,
+        VoltageEvent,
+        Alert,
+    )
+}
+
+
+def event_types() -> dict[str, type[Event]]:
+    """Every concrete event class, by name (listed: ``slots=True`` dataclasses leave
+    their pre-slots class behind among ``Event.__subclasses__()``)."""
+    return dict(EVENT_TYPES)
+
+
+def event_from_record(record: dict[str, Any]) -> Event:
+    """The event back from :func:`event_record` (e.g. read from a NATS subject)."""
+    cls = EVENT_TYPES.get(str(record.get("type")))
+    if cls is None:
+        raise EventRecordError(f"unknown event type {record.get('type')!r}")
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):
+        if field.name not in record:
+            if field.default is dataclasses.MISSING:
+                raise EventRecordError(f"{cls.__name__} record lacks {field.name!r}")
+            continue
+        value, hint = record[field.name], hints[field.name]
+        values[field.name] = (
+            hint(value) if isinstance(hint, type) and issubclass(hint, StrEnum) else value
+        )
+    return cls(**values)

@@ -7,6 +7,10 @@
 - dead letters on ``meter.deadletter``: the original bytes, with the headers
   ``Smart-Meter-Reason``, ``Smart-Meter-Field``, ``Smart-Meter-Subject`` and
   ``Smart-Meter-Stream-Seq``.
+- with ``findings`` on (off by default: one message per flagged reading), the audit
+  trail: every event of the batch, in order, on ``meter.findings.<EventType>`` in the
+  ``FINDINGS`` stream, including what is only a flag on the reading (LATE, identical
+  duplicates, off-grid readings). The demo scores it against the injector's ground truth.
 
 Every message carries a ``Nats-Msg-Id``: for an event, its natural key and a digest of
 its content (a final gap after an open one, same key, is a new message); for a dead
@@ -20,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Awaitable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -40,8 +45,21 @@ from nats.errors import (
 from nats.js.errors import NoStreamResponseError, ServerError, ServiceUnavailableError
 
 from smart_meter.reading import Reading
-from smart_meter.streams import DEAD_LETTER_STREAM, EVENTS_STREAM, ensure_events_stream
-from smart_meter.subjects import DEAD_LETTER_SUBJECT, GAPS_SUBJECT, LATE_SUBJECT, alert_subject
+from smart_meter.streams import (
+    DEAD_LETTER_STREAM,
+    EVENTS_STREAM,
+    FINDINGS_STREAM,
+    ensure_events_stream,
+    ensure_stream,
+    findings_stream_config,
+)
+from smart_meter.subjects import (
+    DEAD_LETTER_SUBJECT,
+    GAPS_SUBJECT,
+    LATE_SUBJECT,
+    alert_subject,
+    finding_subject,
+)
 from streaming_app.processed import DeadLetter, ProcessedBatch
 from streaming_app.rules.events import Event, LateEvent, event_record
 from streaming_app.sinks.base import TransientSinkError
@@ -114,13 +132,14 @@ def header_value(text: str) -> str:
     return " ".join(text.split())[:MAX_HEADER_CHARS]
 
 
-def dead_letter_message(letter: DeadLetter) -> Outgoing:
-    """The original bytes, why they were refused, and a redelivery-proof id."""
+def dead_letter_message(letter: DeadLetter, scope: str = "") -> Outgoing:
+    """The original bytes, why they were refused, and a redelivery-proof id (unique within
+    ``scope``: one incarnation of the readings stream, whose sequences restart at 1)."""
     seq = letter.stream_seq
     origin = str(seq) if seq is not None else hashlib.blake2b(letter.data).hexdigest()[:32]
     index = "-" if letter.index is None else str(letter.index)
     headers = {
-        "Nats-Msg-Id": f"dl:{letter.subject}:{origin}:{index}",
+        "Nats-Msg-Id": f"dl:{scope}:{letter.subject}:{origin}:{index}",
         "Smart-Meter-Reason": header_value(letter.reason),
         "Smart-Meter-Field": header_value(letter.field),
         "Smart-Meter-Subject": letter.subject,
@@ -130,8 +149,27 @@ def dead_letter_message(letter: DeadLetter) -> Outgoing:
     return Outgoing(DEAD_LETTER_SUBJECT, letter.data, headers, DEAD_LETTER_STREAM)
 
 
-def batch_messages(batch: ProcessedBatch) -> Iterator[Outgoing]:
-    """Every message a batch publishes: its events, then its dead letters."""
+def finding_messages(events: Iterable[Event], scope: str = "") -> Iterator[Outgoing]:
+    """The audit trail of a batch: every event, in order. Equal events of one batch (a
+    reading redelivered twice) are told apart by their rank, so each is kept once; the
+    ids are unique within ``scope`` (one incarnation of the readings stream)."""
+    seen: Counter[str] = Counter()
+    for event in events:
+        name = type(event).__name__
+        payload = orjson.dumps(event_record(event))
+        digest = hashlib.blake2b(payload, digest_size=8).hexdigest()
+        _, meter_id, _, when_ms = natural_key(event)
+        key = f"finding:{scope}:{name}:{meter_id}:{when_ms}:{digest}"
+        seen[key] += 1
+        headers = {"Nats-Msg-Id": f"{key}:{seen[key]}", "Smart-Meter-Meter": meter_id}
+        yield Outgoing(finding_subject(name), payload, headers, FINDINGS_STREAM)
+
+
+def batch_messages(
+    batch: ProcessedBatch, *, scope: str = "", findings: bool = False
+) -> Iterator[Outgoing]:
+    """Every message a batch publishes: its events, its dead letters, and (``findings``)
+    its audit trail; ``scope`` makes the ids of the last two unique per stream incarnation."""
     routed = [(event, event_subject(event)) for event in latest_by_key(batch.events)]
     needs_readings = any(is_routed_late(event) for event, subject in routed if subject)
     readings: Mapping[tuple[str, int], Reading] = rejected_readings(batch) if needs_readings else {}
@@ -141,7 +179,9 @@ def batch_messages(batch: ProcessedBatch) -> Iterator[Outgoing]:
             reading = None if late is None else readings.get((late.meter_id, late.ts_ms))
             yield event_message(event, subject, reading)
     for letter in batch.dead_letters:
-        yield dead_letter_message(letter)
+        yield dead_letter_message(letter, scope)
+    if findings:
+        yield from finding_messages(batch.events, scope)
 
 
 class NatsSink:
@@ -156,8 +196,13 @@ class NatsSink:
         timeout_s: float = 5.0,
         max_in_flight: int = 256,
         owns: bool = False,
+        readings_stream: str | None = None,
+        findings: bool = False,
     ) -> None:
         self.nc = nc
+        self.readings_stream = readings_stream  # the input: scopes dead-letter/finding ids
+        self.findings = findings
+        self._scope = ""
         self.js = nc.jetstream(timeout=timeout_s)
         self._slots = asyncio.Semaphore(max_in_flight)
         self._owns = owns
@@ -180,12 +225,25 @@ class NatsSink:
         return sink
 
     async def ensure_streams(self) -> None:
-        """Create or update the EVENTS and DEADLETTER streams."""
+        """Create or update the EVENTS and DEADLETTER streams (and FINDINGS, if on)."""
         await self._guarded(ensure_events_stream(self.js))
+        if self.findings:
+            await self._guarded(ensure_stream(self.js, findings_stream_config()))
+        if self.readings_stream is not None:
+            await self._guarded(self._scope_ids(self.readings_stream))
+
+    async def _scope_ids(self, stream: str) -> None:
+        """Scope dead-letter and finding ids to this incarnation of the readings stream:
+        a stream deleted and made again restarts its sequences at 1, and its messages must
+        not be taken for redeliveries of the old one's."""
+        info = await self.js.stream_info(stream)
+        created = info.created.isoformat() if info.created else "unknown"
+        self._scope = f"{stream}@{created}"
 
     async def write(self, batch: ProcessedBatch) -> None:
         """Publish and wait for every ack; the first failure is raised after all settle."""
-        publishes = [self._publish(message) for message in batch_messages(batch)]
+        messages = batch_messages(batch, scope=self._scope, findings=self.findings)
+        publishes = [self._publish(message) for message in messages]
         results = await asyncio.gather(*publishes, return_exceptions=True)
         errors = [result for result in results if isinstance(result, BaseException)]
         if errors:

@@ -44,7 +44,7 @@ def _hashable(value: Any) -> Any:
 
 def drop_keyspace(connections: ConnectionSettings, keyspace: str) -> None:
     """Drop the deployment's Cassandra keyspace and its InfluxDB database (same name)."""
-    session = open_session(connections, create_schema=False)
+    session = open_session(connections, create_schema=False, bind=False)
     try:
         session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
     finally:

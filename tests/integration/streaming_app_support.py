@@ -9,10 +9,6 @@ against a deadline; nothing sleeps a fixed time hoping for the best.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections import defaultdict
@@ -21,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psutil
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
@@ -31,7 +26,8 @@ from inject.fleet import Fleet, FleetConfig
 from smart_meter.codec import encode_batch
 from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
-from smart_meter.subjects import dedup_id, partition_of
+from smart_meter.subjects import ReadingsDestination, dedup_id, partition_of
+from streaming_app.launch import app_environment, backlog
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTITIONS = 16
@@ -89,16 +85,14 @@ class AppNames:
             "BACKOFF_MAX_S": 1.0,
             **{key.upper(): value for key, value in app.items()},
         }
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SMART_METER_")}
-        env.update({f"SMART_METER_APP_{key}": str(value) for key, value in values.items()})
-        env["SMART_METER_NATS_URL"] = connections.nats_url
-        env["SMART_METER_CASSANDRA_HOSTS"] = f'["{connections.cassandra_hosts[0]}"]'
-        env["SMART_METER_CASSANDRA_PORT"] = str(connections.cassandra_port)
-        env["SMART_METER_CASSANDRA_KEYSPACE"] = self.keyspace
-        env["SMART_METER_INFLUXDB_URL"] = connections.influxdb_url
-        env["SMART_METER_INFLUXDB_DATABASE"] = self.keyspace
-        env["SMART_METER_PARTITIONS"] = str(PARTITIONS)
-        return env
+        isolated = connections.model_copy(
+            update={
+                "cassandra_keyspace": self.keyspace,
+                "influxdb_database": self.keyspace,
+                "partitions": PARTITIONS,
+            }
+        )
+        return app_environment(isolated, values)
 
 
 @dataclass(frozen=True)
@@ -184,19 +178,8 @@ async def publish(
 
 async def remaining(js: JetStreamContext, app: AppNames) -> int:
     """Messages of the stream the deployment has not acked yet (all, for a missing durable)."""
-    total = 0
-    for partition in range(PARTITIONS):
-        try:
-            info = await js.consumer_info(app.input.stream, f"{app.durable_prefix}-p{partition}")
-        except NotFoundError:
-            info = None
-        if info is None:
-            subject = app.input.subject(partition)
-            stream = await js.stream_info(app.input.stream, subjects_filter=subject)
-            total += (stream.state.subjects or {}).get(subject, 0)
-        else:
-            total += (info.num_pending or 0) + (info.num_ack_pending or 0)
-    return total
+    destination = ReadingsDestination(app.input.stream, app.input.prefix)
+    return await backlog(js, destination, app.durable_prefix, PARTITIONS)
 
 
 async def wait_for(
@@ -208,40 +191,6 @@ async def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
         await asyncio.sleep(poll_s)
-
-
-class AppProcess:
-    """``python -m streaming_app run`` as a subprocess, its log in a file."""
-
-    def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
-        self.log = log
-        command = [sys.executable, "-m", "streaming_app", "run", *args]
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def terminate(self, timeout_s: float = 60) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout_s)
-
-    def wait(self, timeout_s: float) -> int:
-        return self.process.wait(timeout=timeout_s)
-
-    def rss_bytes(self) -> int:
-        return int(psutil.Process(self.pid).memory_info().rss)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
 
 
 async def delete_deployment(js: JetStreamContext, app: AppNames) -> None:

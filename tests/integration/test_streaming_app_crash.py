@@ -20,6 +20,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import BucketNotFoundError, NotFoundError
 
 from smart_meter.settings import ConnectionSettings
+from streaming_app.launch import AppProcess
 from tests.integration.streaming_app_readback import (
     Snapshot,
     drop_keyspace,
@@ -29,7 +30,6 @@ from tests.integration.streaming_app_readback import (
 from tests.integration.streaming_app_support import (
     PARTITIONS,
     AppNames,
-    AppProcess,
     FleetInput,
     Names,
     Outgoing,

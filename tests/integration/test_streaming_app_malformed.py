@@ -27,6 +27,7 @@ from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import DEAD_LETTER_STREAM, ensure_events_stream
 from smart_meter.subjects import DEAD_LETTER_SUBJECT
+from streaming_app.launch import AppProcess
 from tests.integration.malformed_payloads import malformed_message, with_bad_entries
 from tests.integration.streaming_app_readback import (
     drop_keyspace,
@@ -36,7 +37,6 @@ from tests.integration.streaming_app_readback import (
 from tests.integration.streaming_app_support import (
     PARTITIONS,
     START,
-    AppProcess,
     Names,
     Outgoing,
     batch_messages,

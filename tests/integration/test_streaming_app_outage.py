@@ -20,12 +20,12 @@ import pytest
 
 from smart_meter.settings import ConnectionSettings
 from smart_meter.stack.manager import LocalStack
+from streaming_app.launch import AppProcess
 from tests.integration.streaming_app_readback import (
     drop_keyspace,
     snapshot,
 )
 from tests.integration.streaming_app_support import (
-    AppProcess,
     Names,
     create_stream,
     delete_deployment,

@@ -27,11 +27,11 @@ import pandas as pd
 import pytest
 
 from smart_meter.settings import ConnectionSettings
+from streaming_app.launch import AppProcess
 from tests.integration.streaming_app_readback import GAP_COLUMNS, drop_keyspace, rows
 from tests.integration.streaming_app_support import (
     PARTITIONS,
     ROOT,
-    AppProcess,
     Names,
     delete_deployment,
     remaining,

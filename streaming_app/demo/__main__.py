@@ -1,0 +1,3 @@
+from streaming_app.demo.cli import main
+
+raise SystemExit(main())
