@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -32,6 +33,18 @@ def _positive(text: str) -> int:
     return value
 
 
+def _utc_minute(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    if when.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time zone (e.g. {text}Z): {text!r}")
+    if when.second or when.microsecond:
+        raise argparse.ArgumentTypeError(f"must be on a whole minute: {text!r}")
+    return when.astimezone(UTC)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="python -m streaming_app.demo",
@@ -46,6 +59,7 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--replicas", type=_positive, default=defaults.replicas, help="app replicas")
     root.add_argument("--timeout-s", type=float, default=defaults.timeout_s)
     root.add_argument("--out-dir", type=Path, default=defaults.out_dir, help="logs, JSON")
+    root.add_argument("--start", type=_utc_minute, help="first event time, e.g. 2024-03-04T12:00Z")
     root.add_argument(
         "--name", default=defaults.name, help="names the run's stream, keyspace, ... (reset)"
     )
@@ -63,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         timeout_s=args.timeout_s,
         out_dir=args.out_dir,
         name=args.name,
+        start=args.start,
     )
     console = Console(width=130)
     stack = LocalStack()

@@ -54,6 +54,7 @@ class DemoOptions:
     timeout_s: float = 900.0
     out_dir: Path = Path(".state/demo")
     name: str = "demo"  # of the stream, durables, buckets, keyspace (reset at each run)
+    start: datetime | None = None  # first event time; default: an hour before now
 
 
 @dataclass(frozen=True)
@@ -142,11 +143,12 @@ def _inject_options(
     """The fleet of the last ``intervals`` minutes, published as fast as NATS takes it."""
     now = int(datetime.now(UTC).timestamp())
     first = now - now % INTERVAL_S - INTERVAL_S * options.intervals
+    start = options.start or datetime.fromtimestamp(first, UTC)
     return InjectOptions(
         fleet=FleetConfig(meters=options.meters, interval_s=INTERVAL_S, seed=options.seed),
         faults=FaultConfig.profile(options.faults),
         intervals=options.intervals,
-        start=datetime.fromtimestamp(first, UTC),
+        start=start,
         speedup=None,
         batch_size=options.batch_size,
         ground_truth=options.out_dir / "ground_truth.jsonl",

@@ -19,14 +19,15 @@ pytestmark = pytest.mark.integration
 # Recall measured on this fleet with the demo preset (1-minute meters): register_decrease
 # and spike are missed where a decrease is drawn below a reset's level or a spike comes
 # before the rule has history (see tests/unit/test_scoring_fault_mix.py); all else 1.000.
-RECALL_FLOORS = {"register_decrease": 0.5, "spike": 0.7}
+RECALL_FLOORS = {"register_decrease": 0.7, "spike": 0.7}  # measured 0.739, 0.738
 DEFAULT_FLOOR = 0.95
 
 
 @pytest.fixture(scope="module")
 def summary(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out_dir = tmp_path_factory.mktemp("demo")
-    argv = ["--meters", "400", "--intervals", "40", "--name", "demotest", "--out-dir", str(out_dir)]
+    argv = ["--meters", "400", "--intervals", "40", "--start", "2024-03-04T17:00Z"]
+    argv += ["--name", "demotest", "--out-dir", str(out_dir)]
     assert main(argv) == 0
     document: dict[str, Any] = orjson.loads((out_dir / "summary.json").read_bytes())
     return document
