@@ -37,7 +37,7 @@ class _OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     value = _int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
@@ -68,7 +68,7 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _utc_time(text: str) -> datetime:
+def utc_time(text: str) -> datetime:
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
@@ -81,21 +81,21 @@ def _utc_time(text: str) -> datetime:
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0] if __doc__ else None)
     add = parser.add_argument
-    add("--meters", type=_positive_int, default=1000, help="meters in the whole fleet")
-    add("--interval-s", type=_positive_int, default=1800, help="60, 900 or 1800")
-    add("--intervals", type=_positive_int, default=48, help="intervals to simulate")
+    add("--meters", type=positive_int, default=1000, help="meters in the whole fleet")
+    add("--interval-s", type=positive_int, default=1800, help="60, 900 or 1800")
+    add("--intervals", type=positive_int, default=48, help="intervals to simulate")
     pace = parser.add_mutually_exclusive_group()
     pace.add_argument("--speedup", type=_positive_float, default=1.0, help="x real time")
     pace.add_argument("--fast", action="store_true", help="as fast as possible, no waiting")
     add("--replica", type=_non_negative_int, default=0, help="this replica, 0..replicas-1")
-    add("--replicas", type=_positive_int, default=1, help="injector replicas in all")
+    add("--replicas", type=positive_int, default=1, help="injector replicas in all")
     add("--seed", type=_int, default=42, help="same seed, same fleet and faults")
     add("--faults", choices=("default", "none", "all"), default="default", help="fault profile")
     add("--ground-truth", type=Path, default=None, help="write injected faults here (JSONL)")
-    add("--batch-size", type=_positive_int, default=100, help="readings per message")
-    add("--max-in-flight", type=_positive_int, default=256, help="unacknowledged publishes")
-    add("--meters-per-transformer", type=_positive_int, default=50, help="fleet layout")
-    add("--start", type=_utc_time, default=None, help="first event time (default: now)")
+    add("--batch-size", type=positive_int, default=100, help="readings per message")
+    add("--max-in-flight", type=positive_int, default=256, help="unacknowledged publishes")
+    add("--meters-per-transformer", type=positive_int, default=50, help="fleet layout")
+    add("--start", type=utc_time, default=None, help="first event time (default: now)")
     add("--nats-url", default=None, help="default: SMART_METER_NATS_URL or the local stack")
     add("--stream", default=READINGS_STREAM, help="JetStream stream (created if missing)")
     add("--subject-prefix", default=READINGS_PREFIX, help="readings go to <prefix>.<partition>")

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import orjson
 from rich.console import Console
 
+from inject.cli import positive_int, utc_time
 from smart_meter.settings import ConnectionSettings
 from smart_meter.stack.errors import StackError
 from smart_meter.stack.manager import LocalStack
@@ -26,23 +27,11 @@ from streaming_app.demo.summary import score_run, summary_document, summary_tabl
 SERVICES = ("nats", "cassandra", "influxdb")
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def _utc_minute(text: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-    if when.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"give a time zone (e.g. {text}Z): {text!r}")
+    when = utc_time(text)
     if when.second or when.microsecond:
         raise argparse.ArgumentTypeError(f"must be on a whole minute: {text!r}")
-    return when.astimezone(UTC)
+    return when
 
 
 def parser() -> argparse.ArgumentParser:
@@ -52,11 +41,13 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     defaults = DemoOptions()
-    root.add_argument("--meters", type=_positive, default=defaults.meters)
-    root.add_argument("--intervals", type=_positive, default=defaults.intervals, help="minutes")
+    root.add_argument("--meters", type=positive_int, default=defaults.meters)
+    root.add_argument("--intervals", type=positive_int, default=defaults.intervals, help="minutes")
     root.add_argument("--faults", choices=("all", "default", "none"), default=defaults.faults)
     root.add_argument("--seed", type=int, default=defaults.seed)
-    root.add_argument("--replicas", type=_positive, default=defaults.replicas, help="app replicas")
+    root.add_argument(
+        "--replicas", type=positive_int, default=defaults.replicas, help="app replicas"
+    )
     root.add_argument("--timeout-s", type=float, default=defaults.timeout_s)
     root.add_argument("--out-dir", type=Path, default=defaults.out_dir, help="logs, JSON")
     root.add_argument("--start", type=_utc_minute, help="first event time, e.g. 2024-03-04T12:00Z")
