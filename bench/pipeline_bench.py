@@ -16,7 +16,8 @@ On readings of a simulated fleet (``--meters`` × ``--intervals``, half-hourly, 
     INSERTs through ``execute_concurrent`` (:class:`ReadingStore`), into
     ``readings_by_meter_day``; and, as the app writes them, into both reading tables;
 (c'') the app's own sink: :class:`CassandraSink` writing the validated readings as
-    processed batches (rows grouped by partition into UNLOGGED batches, both tables);
+    processed batches (rows grouped into UNLOGGED batches, both reading tables, and
+    one ``meter_totals_by_day`` row per meter of each batch, as the app writes them);
 (d) end to end (:func:`end_to_end`, the hook for the whole pipeline): readings published
     to a JetStream stream of this run (``--e2e-rate`` readings/s, 0: flat out), one
     replica of ``python -m streaming_app run`` (prod preset) validating and storing
@@ -65,9 +66,10 @@ from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.readings import ReadingStore, StoredReading
 from smart_meter.storage.session import open_session
 from smart_meter.streams import readings_stream_config
-from smart_meter.subjects import READINGS_PREFIX, partition_of
+from smart_meter.subjects import READINGS_PREFIX, ReadingsDestination, partition_of
+from streaming_app.batching import running_totals
 from streaming_app.processed import CheckedReading, ProcessedBatch
-from streaming_app.rules import Verdict, prod_settings
+from streaming_app.rules import Validator, Verdict, prod_settings
 from streaming_app.sinks.cassandra_sink import CassandraSink
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -129,9 +131,11 @@ def parse_rate(payloads: Sequence[bytes], count: int, repeats: int) -> Rate:
     return best_of("(a) parse: decode_message of batch messages", count, work, repeats)
 
 
-def validate_all(readings: Sequence[Reading], meters: int) -> list[Verdict]:
+def validate_all(
+    readings: Sequence[Reading], meters: int, validator: Validator | None = None
+) -> list[Verdict]:
     """Every reading through one validator, interval by interval, timers after each."""
-    validator = prod_settings().validator()
+    validator = prod_settings().validator() if validator is None else validator
     verdicts = []
     for start in range(0, len(readings), meters):
         verdicts += [validator.process(r) for r in readings[start : start + meters]]
@@ -198,35 +202,40 @@ def _transformer_values(reading: Reading, ingested_at: datetime) -> tuple[object
 
 
 def processed_batches(
-    readings: Sequence[Reading], verdicts: Sequence[Verdict], partitions: int
+    readings: Sequence[Reading], verdicts: Sequence[Verdict], partitions: int, validator: Validator
 ) -> list[ProcessedBatch]:
-    """The readings as the app's workers hand them to the sinks: per partition, 256 a batch."""
+    """The readings as the app's workers hand them to the sinks: per partition, 256 a batch,
+    with the running totals of each meter in the batch (as the validator ended them)."""
     now_ms = time.time_ns() // 1_000_000
     by_partition: dict[int, list[CheckedReading]] = {}
     for reading, verdict in zip(readings, verdicts, strict=True):
         checked = CheckedReading(reading, verdict, now_ms)
         by_partition.setdefault(partition_of(reading.meter_id, partitions), []).append(checked)
-    return [
-        ProcessedBatch(partition, now_ms, tuple(group[i : i + FETCH_BATCH]))
-        for partition, group in by_partition.items()
-        for i in range(0, len(group), FETCH_BATCH)
-    ]
+    batches, rule = [], prod_settings().totals
+    for partition, group in by_partition.items():
+        for i in range(0, len(group), FETCH_BATCH):
+            chunk = group[i : i + FETCH_BATCH]
+            totals = running_totals(validator, rule, {c.reading.meter_id for c in chunk})
+            batches.append(ProcessedBatch(partition, now_ms, tuple(chunk), totals=tuple(totals)))
+    return batches
 
 
 def app_sink_rate(
     session: Session, readings: Sequence[Reading], meters: int, repeats: int, run: str
 ) -> Rate:
-    """The app's CassandraSink (UNLOGGED batches per partition, both tables), batch by batch."""
+    """The app's CassandraSink (reading tables and totals), batch by batch."""
     sink = CassandraSink(session)
     seconds = float("inf")
     for repeat in range(repeats):
         ours = with_prefix(readings, f"A{run}r{repeat}-")
-        batches = processed_batches(ours, validate_all(ours, meters), 16)
+        validator = prod_settings().validator()
+        verdicts = validate_all(ours, meters, validator)
+        batches = processed_batches(ours, verdicts, 16, validator)
         began = time.perf_counter()
         for batch in batches:
             sink.write_blocking(batch)
         seconds = min(seconds, time.perf_counter() - began)
-    return Rate("(c'') the app's CassandraSink, both tables", len(readings), seconds)
+    return Rate("(c'') the app's CassandraSink, readings and totals", len(readings), seconds)
 
 
 # ---------------------------------------------------------------- (d) end to end
@@ -432,9 +441,8 @@ async def end_to_end(options: E2EOptions, connections: ConnectionSettings) -> E2
     readings, messages = e2e_messages(options, names, partitions)
     nc = await nats.connect(connections.nats_url)
     js = nc.jetstream(publish_async_max_pending=256)
-    config = readings_stream_config()
-    config.name, config.subjects = names.stream, [f"{names.subject_prefix}.*"]
-    await js.add_stream(config)
+    destination = ReadingsDestination(names.stream, names.subject_prefix)
+    await js.add_stream(readings_stream_config(destination=destination))  # reserves 1 GiB
     log_path = Path(tempfile.gettempdir()) / f"pipeline_e2e_{options.run}.log"
     try:
         with log_path.open("wb") as log:

@@ -6,8 +6,10 @@ watermark has passed fire right after the reading that moved it, so where a batc
 changes nothing. Nothing is validated twice: a message at or below the newest stream
 sequence already validated is a redelivery and is skipped whole (after a restore, that
 is the checkpoint), and so are readings of meters whose saved state is ahead of it.
-The result also carries what the state store must save: the changed meters' states,
-the meters evicted as idle, and the new checkpoint.
+The batch carries running totals apart from its events: the days its readings ended
+(the totals rule's notices) and each changed meter's day so far, once per meter rather
+than once per reading. The result also carries what the state store must save: the
+changed meters' states, the meters evicted as idle, and the new checkpoint.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from smart_meter.subjects import partition_of
 from streaming_app.processed import CheckedReading, DeadLetter, ProcessedBatch
 from streaming_app.rules.engine import Validator
 from streaming_app.rules.events import Event
+from streaming_app.rules.totals import DayTotals, TotalsRule
 from streaming_app.state_store import Checkpoint, PartitionState, Recovery, SavedMeter
 
 
@@ -57,6 +60,7 @@ class Draft:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     changed: set[str] = field(default_factory=set)
     counts: Counter[str] = field(default_factory=Counter)
+    totals: list[DayTotals] = field(default_factory=list)
 
 
 class BatchBuilder:
@@ -69,6 +73,7 @@ class BatchBuilder:
         self.recovery = Recovery()
         self.processed_seq = 0  # newest stream sequence this builder has validated
         self._pending_events: list[Event] = []
+        self._totals = next((r for r in validator.rules if isinstance(r, TotalsRule)), None)
 
     def restore(self, saved: PartitionState) -> int:
         """Load a claimed partition's state and resume from its checkpoint."""
@@ -111,6 +116,8 @@ class BatchBuilder:
         """The batch, the changed states, the evicted meters and the new checkpoint."""
         evicted = self._evict() if evict else ()
         draft.counts.update(f"event:{type(e).__name__}" for e in draft.events)
+        if self._totals is not None:
+            draft.totals.extend(running_totals(self.validator, self._totals, draft.changed))
         return self._built(draft, received_ms, evicted, draft.last_seq)
 
     def committed(self, built: Built) -> None:
@@ -129,6 +136,7 @@ class BatchBuilder:
             dead_letters=tuple(draft.dead_letters),
             watermark_ms=watermark_ms,
             counts=draft.counts,
+            totals=tuple(draft.totals),
         )
         states = {m: s for m in draft.changed if (s := self.validator.meter_state(m)) is not None}
         return Built(batch, states, evicted, Checkpoint(last_seq, watermark_ms))
@@ -182,7 +190,11 @@ class BatchBuilder:
             return
         verdict = self.validator.process(reading)
         draft.readings.append(CheckedReading(reading, verdict, received_ms, message.published_ms))
-        draft.events.extend(verdict.events)
+        for event in verdict.events:
+            if isinstance(event, DayTotals):
+                draft.totals.append(event)
+            else:
+                draft.events.append(event)
         # Timers fire as soon as the watermark passes them, not where a batch happens to end:
         # the events then depend on the stream's order only, the same after any crash.
         self._expire(None, draft)
@@ -195,6 +207,15 @@ class BatchBuilder:
         for event in self.validator.expire(watermark_ms):
             draft.events.append(event)
             draft.changed.add(event.meter_id)
+
+
+def running_totals(
+    validator: Validator, rule: TotalsRule, meters: Iterable[str]
+) -> list[DayTotals]:
+    """Each meter's day so far, from the totals rule's state (meters in sorted order)."""
+    states = ((m, validator.rule_state(m, rule.id)) for m in sorted(meters))
+    found = (rule.running(m, state) for m, state in states if state is not None)
+    return [totals for totals in found if totals is not None]
 
 
 def _dead_letter(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from smart_meter.reading import Reading
 from streaming_app.rules.engine import Verdict
 from streaming_app.rules.events import Event
+from streaming_app.rules.totals import DayTotals
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class ProcessedBatch:
     dead_letters: tuple[DeadLetter, ...] = ()
     watermark_ms: int | None = None
     counts: Counter[str] = field(default_factory=Counter)  # e.g. status:flagged, rule:gap
+    totals: tuple[DayTotals, ...] = ()  # days the batch ended, then each meter's day so far
 
     @property
     def stored(self) -> tuple[CheckedReading, ...]:

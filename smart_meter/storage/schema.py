@@ -9,7 +9,14 @@ Every table answers one question users ask, and every partition is bounded:
   partitions by meter (query ``bucket IN (0..15)``), clustered by kind;
 - ``gaps_by_meter`` and ``voltage_events_by_meter``: a meter's gaps and EN 50160
   episodes, a meter-month per partition;
-- ``late_events_by_day``: readings too late to process, with their payload.
+- ``late_events_by_day``: readings too late to process, with their payload;
+- ``meter_totals_by_day``: a meter's running totals, a meter-month per partition, one
+  row per day (local to the totals time zone, ``SMART_METER_VALIDATION_TOTALS__TIME_ZONE``):
+  energy in exact mWh, cost under the tariff, the half-hours (energies of consecutive
+  half-hours from ``half_hours_from``, UTC; they add up to the day; a load-profile array,
+  six times cheaper for the driver to bind than a map keyed by timestamp), and the month
+  to date through that day, so the month's total is its last row (``ORDER BY day DESC
+  LIMIT 1``).
 
 Rows are keyed by natural keys (meter, event time; meter, episode start), so a retried
 or redelivered write overwrites the same row instead of adding one.
@@ -126,6 +133,23 @@ TABLES = (
         reading text,
         PRIMARY KEY ((day, bucket), ts, meter_id)
     ) WITH CLUSTERING ORDER BY (ts ASC, meter_id ASC)
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS meter_totals_by_day (
+        meter_id text,
+        month date,
+        day date,
+        energy_mwh bigint,
+        cost decimal,
+        currency text,
+        half_hours_from timestamp,
+        half_hours_mwh frozen<list<bigint>>,
+        month_energy_mwh bigint,
+        month_cost decimal,
+        through_ts timestamp,
+        final boolean,
+        PRIMARY KEY ((meter_id, month), day)
+    ) WITH CLUSTERING ORDER BY (day ASC)
     """,
 )
 

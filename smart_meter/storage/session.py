@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import socket
+
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
 from cassandra.policies import DCAwareRoundRobinPolicy
 
 from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.schema import ensure_schema
+
+NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+"""The driver writes requests in 4 KiB pieces; with Nagle's algorithm on, the last piece of
+a larger request waits for the server's delayed ACK: 40 ms per UNLOGGED batch over 4 KiB."""
 
 
 def open_session(
@@ -21,6 +27,7 @@ def open_session(
             EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=DCAwareRoundRobinPolicy())
         },
         protocol_version=5,
+        sockopts=NO_DELAY,
     )
     session = cluster.connect()
     if create_schema:

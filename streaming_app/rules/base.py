@@ -43,9 +43,11 @@ class Action(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What the engine knows besides the reading: the event-time watermark before it."""
+    """What the engine knows besides the reading: the event-time watermark before it, and
+    what the rules before this one found about the reading (a rollover's energy)."""
 
     watermark_ms: int | None = None
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """The validator: a rule set, per-meter state, an event-time watermark and timers.
 
 ``process(reading)`` runs the rules in order over the meter's state and returns a
-:class:`Verdict`. A finding that rejects the reading, or halts it (a duplicate), stops
+:class:`Verdict`; each rule's context carries what the rules before it found about the
+reading. A finding that rejects the reading, or halts it (a duplicate), stops
 the rules after it; on a rejection, the rules before it forget the reading too (their
 state is restored), so a rejected reading is never a reference for later ones. The
 watermark is the newest trusted event time seen minus ``out_of_orderness_ms`` (never
@@ -166,6 +167,7 @@ class Validator:
                 break
             if any(f.halt for f in found):
                 break
+            context = Context(self._watermark_ms, tuple(findings))
         ts_ms = reading.ts_ms
         state.last_event_ms = max(state.last_event_ms, ts_ms)
         self.advance_past(reading)
@@ -228,6 +230,11 @@ class Validator:
             deadlines = [r.deadline_ms(state.rules[r.id]) for r in self._timed]
             due = [d for d in deadlines if d is not None]
             self._timers.set(state.meter_id, min(due) if due else None)
+
+    def rule_state(self, meter_id: str, rule_id: str) -> Any:
+        """One rule's state of a meter (read-only by convention); ``None`` if not held."""
+        state = self._meters.get(meter_id)
+        return None if state is None else state.rules.get(rule_id)
 
     def meter_state(self, meter_id: str) -> bytes | None:
         """One meter's state as bytes (for a per-meter key-value store)."""

@@ -3,7 +3,9 @@
 One frozen settings object (environment: ``SMART_METER_VALIDATION_*``, nested with
 ``__``, e.g. ``SMART_METER_VALIDATION_GAP__GRACE_MS=600000``). :func:`prod_settings` is
 the default (half-hourly meters, 15-minute/2 kWh windows); :func:`demo_settings` suits
-the minute-interval demo fleet (1-minute/0.05 kWh windows sliding every 15 s).
+the minute-interval demo fleet (1-minute/0.05 kWh windows sliding every 15 s). Both
+count running totals under ``SMART_METER_VALIDATION_TOTALS__TARIFF_CSV`` (default: the
+ps2024 tariff) in local days of ``SMART_METER_VALIDATION_TOTALS__TIME_ZONE`` (default UTC).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from streaming_app.rules.irregular import IrregularRule
 from streaming_app.rules.lateness import LatenessRule
 from streaming_app.rules.register import RegisterRule
 from streaming_app.rules.spike import SpikeRule
+from streaming_app.rules.totals import TotalsRule
 from streaming_app.rules.voltage import VoltageRule
 from streaming_app.rules.window import WindowThresholdRule
 
@@ -47,9 +50,14 @@ class ValidationSettings(BaseSettings):
     flatline: FlatLineRule = FlatLineRule()
     voltage: VoltageRule = VoltageRule()
     window_threshold: WindowThresholdRule = WindowThresholdRule()
+    totals: TotalsRule = Field(
+        default_factory=TotalsRule,  # reads the tariff file: when settings are made, not imported
+        description="running totals: tariff (TOTALS__TARIFF_CSV), local days (TOTALS__TIME_ZONE)",
+    )
 
     def rules(self) -> tuple[Rule[Any], ...]:
-        """The rules in evaluation order: rejecting checks before state that accumulates."""
+        """The rules in evaluation order: rejecting checks before state that accumulates,
+        totals last (they count only readings every other rule let through)."""
         return (
             self.lateness,
             self.duplicate,
@@ -60,6 +68,7 @@ class ValidationSettings(BaseSettings):
             self.flatline,
             self.voltage,
             self.window_threshold,
+            self.totals,
         )
 
     def validator(self) -> Validator:

@@ -1,4 +1,5 @@
-"""The Cassandra sink: readings with their flags and the events of a batch, idempotently.
+"""The Cassandra sink: readings with their flags, the events and the running totals of a
+batch, idempotently.
 
 Rows are bound, grouped by replica set (or by partition, see :mod:`cassandra_rows`) into
 UNLOGGED batches of at most ``max_batch_rows`` rows, and sent with at most
@@ -32,6 +33,7 @@ from streaming_app.sinks.base import TransientSinkError
 from streaming_app.sinks.cassandra_events import EventsWriter
 from streaming_app.sinks.cassandra_readings import ReadingsWriter
 from streaming_app.sinks.cassandra_rows import Grouping, pack_statements
+from streaming_app.sinks.cassandra_totals import TotalsWriter
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     NoHostAvailable,
@@ -84,6 +86,7 @@ class CassandraSink:
         self._owns_session = owns_session
         self._readings = ReadingsWriter(session)
         self._events = EventsWriter(session)
+        self._totals = TotalsWriter(session)
 
     @classmethod
     async def open(
@@ -113,12 +116,14 @@ class CassandraSink:
         return await call_off_loop(cls.name, connect)
 
     async def write(self, batch: ProcessedBatch) -> None:
-        """Write the batch's stored readings and its events; raise to have it retried."""
+        """Write the batch's stored readings, events and totals; raise to have it retried."""
         await call_off_loop(self.name, lambda: self.write_blocking(batch))
 
     def write_blocking(self, batch: ProcessedBatch) -> int:
         """The same, in the calling thread; returns the number of rows written."""
-        writes = self._readings.writes(batch) + self._events.writes(batch)
+        writes = (
+            self._readings.writes(batch) + self._events.writes(batch) + self._totals.writes(batch)
+        )
         statements = pack_statements(
             self.session, writes, max_batch_rows=self.max_batch_rows, grouping=self.grouping
         )

@@ -4,7 +4,8 @@ The energy between two readings of a meter is split over half-hours in proportio
 time (:func:`split_energy`), each part priced by the tariff of its half-hour, and added
 to its half-hour, day and month; days and months are local to ``zone`` (whose UTC offset
 must be whole half-hours). The current day is the one the newest reading falls in; when
-a day or month ends, its final total is returned once. A reading older than the newest
+a day or month ends, its final total is returned once (a day with the month to date at
+its end). A reading older than the newest
 adds nothing (the interval it falls in is already counted in full; only the split inside
 it would change), nor does a falling register (the register rule says why).
 """
@@ -20,22 +21,26 @@ import orjson
 from pydantic import TypeAdapter
 
 from smart_meter.reading import Reading
-from streaming_app.totals.attribution import split_energy, to_mwh
+from streaming_app.totals.attribution import HALF_HOUR_MS, split_energy, to_mwh
 from streaming_app.totals.tariff import Tariff
 
 TOTALS_VERSION = 1
 MWH_PER_KWH = Decimal(1_000_000)
+PERIODS_KEPT = 4096  # half-hours whose local day and price are remembered (85 days)
 
 
 @dataclass(frozen=True, slots=True)
 class DayTotal:
-    """A finished day: energy (mWh), cost, and its half-hours (UTC start ms, mWh)."""
+    """A finished day: energy (mWh), cost, its half-hours (UTC start ms, mWh), and the
+    month to date at its end."""
 
     meter_id: str
     day: str
     energy_mwh: int
     cost: Decimal
     half_hours: tuple[tuple[int, int], ...]
+    month_mwh: int
+    month_cost: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +77,7 @@ class RunningTotals:
     def __init__(self, tariff: Tariff, zone: tzinfo = UTC) -> None:
         self.tariff, self.zone = tariff, zone
         self._meters: dict[str, MeterTotals] = {}
+        self._periods: dict[int, tuple[str, Decimal]] = {}
 
     def __len__(self) -> int:
         return len(self._meters)
@@ -88,10 +94,21 @@ class RunningTotals:
     ) -> list[DayTotal | MonthTotal]:
         """Count a reading; ``energy_wh`` overrides the register difference (a rollover)."""
         state = self._meters.setdefault(meter_id, MeterTotals())
+        return self.count(meter_id, state, ts_ms, register_wh, energy_wh)
+
+    def count(
+        self,
+        meter_id: str,
+        state: MeterTotals,
+        ts_ms: int,
+        register_wh: float,
+        energy_wh: float | None = None,
+    ) -> list[DayTotal | MonthTotal]:
+        """:meth:`add` into totals kept by the caller (a rule's per-meter state)."""
         register_mwh = to_mwh(register_wh)
         if state.last_ts_ms is None:
             state.last_ts_ms, state.last_register_mwh = ts_ms, register_mwh
-            self._roll(meter_id, state, ts_ms)
+            self._roll(meter_id, state, self._day_of(ts_ms))
             return []
         if ts_ms <= state.last_ts_ms:
             return []
@@ -99,15 +116,30 @@ class RunningTotals:
         start_ms, state.last_ts_ms, state.last_register_mwh = state.last_ts_ms, ts_ms, register_mwh
         closed: list[DayTotal | MonthTotal] = []
         for period_ms, part in split_energy(start_ms, ts_ms, max(energy, 0)):
-            closed += self._roll(meter_id, state, period_ms)
-            price = self.tariff.price_at(self._local(period_ms))
+            day, price_per_mwh = self._period(period_ms)
+            closed += self._roll(meter_id, state, day)
             state.half_hours_mwh[period_ms] = state.half_hours_mwh.get(period_ms, 0) + part
             state.day_mwh += part
             state.month_mwh += part
-            cost = price * part / MWH_PER_KWH
+            cost = price_per_mwh * part
             state.day_cost += cost
             state.month_cost += cost
-        return closed + self._roll(meter_id, state, ts_ms)
+        return closed + self._roll(meter_id, state, self._day_of(ts_ms))
+
+    def _period(self, period_ms: int) -> tuple[str, Decimal]:
+        """Local day (ISO) and price per mWh of the half-hour starting at ``period_ms``."""
+        found = self._periods.get(period_ms)
+        if found is None:
+            if len(self._periods) >= PERIODS_KEPT:
+                self._periods.clear()
+            local = self._local(period_ms)
+            price_per_mwh = self.tariff.price_at(local) / MWH_PER_KWH  # exact: a power of ten
+            found = self._periods[period_ms] = (local.date().isoformat(), price_per_mwh)
+        return found
+
+    def _day_of(self, ts_ms: int) -> str:
+        """The local day of ``ts_ms``: its half-hour's (local midnights are half-hours)."""
+        return self._period(ts_ms - ts_ms % HALF_HOUR_MS)[0]
 
     def _local(self, ts_ms: int) -> datetime:
         local = datetime.fromtimestamp(ts_ms / 1000, self.zone)
@@ -115,14 +147,23 @@ class RunningTotals:
             raise ValueError(f"time zone {self.zone} is not offset from UTC by whole half-hours")
         return local
 
-    def _roll(self, meter_id: str, state: MeterTotals, ts_ms: int) -> list[DayTotal | MonthTotal]:
-        day = self._local(ts_ms).date().isoformat()
+    def _roll(self, meter_id: str, state: MeterTotals, day: str) -> list[DayTotal | MonthTotal]:
         if day <= state.day:
             return []
         closed: list[DayTotal | MonthTotal] = []
         if state.day:
             half_hours = tuple(sorted(state.half_hours_mwh.items()))
-            closed.append(DayTotal(meter_id, state.day, state.day_mwh, state.day_cost, half_hours))
+            closed.append(
+                DayTotal(
+                    meter_id,
+                    state.day,
+                    state.day_mwh,
+                    state.day_cost,
+                    half_hours,
+                    state.month_mwh,
+                    state.month_cost,
+                )
+            )
         if day[:7] != state.month and state.month:
             closed.append(MonthTotal(meter_id, state.month, state.month_mwh, state.month_cost))
         if day[:7] != state.month:

@@ -1,8 +1,8 @@
 """Read back what a deployment of the streaming app stored, and what it should have.
 
 Every table of a test keyspace is read whole (test keyspaces are small); the expected
-flags of stored readings come from a validator fed each partition's messages in stream
-order, with no servers involved.
+flags of stored readings and the expected running totals come from a batch builder fed
+each partition's messages in stream order, with no servers involved.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from smart_meter.storage.session import open_session
 from streaming_app.batching import BatchBuilder, Incoming
 from streaming_app.rules.settings import demo_settings
 from streaming_app.sinks.cassandra_readings import is_stored
+from streaming_app.sinks.cassandra_totals import latest_totals
 from streaming_app.sinks.metrics_sink import MetricsSink
 from tests.integration.streaming_app_support import PARTITIONS, Outgoing
+from tests.totals_expectations import STORED_COLUMNS, figures, stored_row
 
 
 def rows(
@@ -68,6 +70,7 @@ class Snapshot:
     alerts: frozenset[tuple[Any, ...]]
     voltage: frozenset[tuple[Any, ...]]
     late: frozenset[tuple[Any, ...]]
+    totals: frozenset[tuple[Any, ...]]
 
     def reading_keys_ms(self) -> set[tuple[str, int]]:
         return {
@@ -84,12 +87,14 @@ def snapshot(connections: ConnectionSettings, keyspace: str) -> Snapshot:
         (row[0], row[1]): row[2:]
         for row in rows(connections, keyspace, "readings_by_meter_day", READING_FLAGS)
     }
+    totals = rows(connections, keyspace, "meter_totals_by_day", STORED_COLUMNS)
     return Snapshot(
         readings=readings,
         gaps=frozenset(rows(connections, keyspace, "gaps_by_meter", GAP_COLUMNS)),
         alerts=frozenset(rows(connections, keyspace, "alerts_by_day", ALERT_COLUMNS)),
         voltage=frozenset(rows(connections, keyspace, "voltage_events_by_meter", VOLTAGE_COLUMNS)),
         late=frozenset(rows(connections, keyspace, "late_events_by_day", LATE_COLUMNS)),
+        totals=frozenset(stored_row(row) for row in totals),
     )
 
 
@@ -109,3 +114,14 @@ def expected_flags(sent: dict[int, list[tuple[int, Outgoing]]]) -> Flags:
                 key = (verdict.meter_id, checked.reading.ts.replace(tzinfo=None))
                 flags[key] = (verdict.status.value, rules, verdict.lateness.value, "A")
     return flags
+
+
+def expected_totals_rows(sent: dict[int, list[tuple[int, Outgoing]]]) -> frozenset[Any]:
+    """The totals rows (as :attr:`Snapshot.totals`) a batch builder per partition leaves."""
+    latest: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for partition, messages in sent.items():
+        builder = BatchBuilder(partition, PARTITIONS, demo_settings().validator())
+        incoming = [Incoming(m.payload, f"p.{partition}", seq) for seq, m in messages]
+        for totals in latest_totals(builder.build(incoming, 0).batch.totals):
+            latest[(totals.meter_id, totals.day)] = (totals.meter_id, totals.day, *figures(totals))
+    return frozenset(latest.values())

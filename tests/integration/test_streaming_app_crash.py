@@ -4,7 +4,7 @@ One fleet with the injector's default fault mix is published once to a stream of
 module's own. A reference deployment processes it without interruption; every other
 deployment reads the same stream (own durables, state and lease buckets, keyspace) and
 must end with exactly the reference's rows: every unique reading stored once with the
-same flags, and the same gaps, alerts, voltage episodes and late events.
+same flags, and the same gaps, alerts, voltage episodes, late events and running totals.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from tests.integration.streaming_app_readback import (
     Snapshot,
     drop_keyspace,
     expected_flags,
+    expected_totals_rows,
     snapshot,
 )
 from tests.integration.streaming_app_support import (
@@ -168,6 +169,7 @@ def assert_same_as_reference(found: Snapshot, reference: Snapshot, sent: FleetIn
     assert found.gaps == reference.gaps
     assert found.alerts == reference.alerts
     assert found.voltage == reference.voltage
+    assert found.totals == reference.totals
 
 
 def test_reference_run_flags_readings_as_the_validator_does_in_stream_order(
@@ -178,6 +180,9 @@ def test_reference_run_flags_readings_as_the_validator_does_in_stream_order(
     assert len(reference.gaps) > 50
     assert len(reference.alerts) > 50
     assert len(reference.voltage) > 5
+    assert reference.totals == expected_totals_rows(published.sent)
+    meters = sorted({meter_id for meter_id, _ in reference.reading_keys_ms()})
+    assert sorted(row[0] for row in reference.totals) == meters  # an hour: one day per meter
 
 
 async def test_sigkill_under_load_stores_every_reading_once_and_the_same_events(

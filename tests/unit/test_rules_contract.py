@@ -129,6 +129,7 @@ def test_every_rule_module_is_discovered() -> None:
         "lateness",
         "register",
         "spike",
+        "totals",
         "voltage",
         "window_threshold",
     ]

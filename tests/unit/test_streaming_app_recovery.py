@@ -6,7 +6,8 @@ tables and an in-memory state store that encodes exactly as the real one. Hypoth
 picks the batch sizes and where the process dies: before the sinks, after them, after
 saving only some meters, after the checkpoint but before the ack. After each crash a
 fresh builder restores from the store and the messages come again from the ack floor.
-The tables must end exactly as after the uninterrupted run.
+The tables (readings, events, running totals) must end exactly as after the
+uninterrupted run.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from streaming_app.batching import BatchBuilder, Built, Incoming
 from streaming_app.rules.settings import prod_settings
 from streaming_app.rules.testing import faulty_stream
 from streaming_app.sinks.cassandra_readings import is_stored
+from streaming_app.sinks.cassandra_totals import latest_totals, totals_values
 from streaming_app.sinks.event_keys import natural_key
 from streaming_app.state_store import (
     Checkpoint,
@@ -55,6 +57,7 @@ class World:
 
     readings: dict[tuple[str, int], tuple[Any, ...]] = field(default_factory=dict)
     events: dict[tuple[str, str, str, int], Any] = field(default_factory=dict)
+    totals: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
     meters: dict[str, bytes] = field(default_factory=dict)
     checkpoint: Checkpoint | None = None
     ack_floor: int = 0
@@ -67,6 +70,8 @@ class World:
                 self.readings[(verdict.meter_id, verdict.ts_ms)] = flags
         for event in built.batch.events:
             self.events[natural_key(event)] = event
+        for totals in latest_totals(built.batch.totals):
+            self.totals[(totals.meter_id, totals.day)] = totals_values(totals)
 
     def save_meters(self, built: Built, only: int | None = None) -> None:
         seq = built.checkpoint.last_seq
@@ -133,6 +138,7 @@ def test_crashes_anywhere_in_the_commit_change_no_stored_row_or_event(data: st.D
         builder = fresh_builder(world)
     assert world.readings == REFERENCE.readings
     assert world.events == REFERENCE.events
+    assert world.totals == REFERENCE.totals
 
 
 def test_batch_boundaries_change_no_stored_row_or_event() -> None:
@@ -140,6 +146,13 @@ def test_batch_boundaries_change_no_stored_row_or_event() -> None:
         world = straight_run(batch_size)
         assert world.readings == REFERENCE.readings
         assert world.events == REFERENCE.events
+        assert world.totals == REFERENCE.totals
+
+
+def test_the_scenario_ends_days_so_crashes_are_checked_against_final_totals() -> None:
+    finals = [row for row in REFERENCE.totals.values() if row[-1]]
+    assert len(finals) >= 2 * 4  # four meters, 120 half-hours: two days ended each
+    assert len(REFERENCE.totals) - len(finals) == 4  # and each meter's day in progress
 
 
 def test_a_meter_saved_past_the_checkpoint_skips_what_it_already_holds() -> None:

@@ -183,6 +183,8 @@ def test_month_end_closes_the_day_and_the_month() -> None:
             1_000_000,
             Decimal("0.1"),
             ((epoch_ms("2024-01-31 23:00"), 500_000), (epoch_ms("2024-01-31 23:30"), 500_000)),
+            1_000_000,
+            Decimal("0.1"),
         ),
         MonthTotal("M", "2024-01", 1_000_000, Decimal("0.1")),
     ]

@@ -1,0 +1,140 @@
+"""Running totals as the last rule: every reading the other rules let through, counted.
+
+The rule never fails a reading. Placed last, it sees only what the engine lets through:
+a rejected reading stops the rules before it reaches this one (and earlier rules forget
+it), and a duplicate is halted by the duplicate rule. Its per-meter state
+(:class:`MeterTotals`) is saved, restored, evicted and snapshotted with the rest of the
+meter's state, so after a crash totals resume from the saved state, and a redelivered
+reading that state already holds is skipped by the batch builder, never counted twice.
+
+What the register rule found about the reading decides what it adds: a rollover adds the
+wrapped energy; a register failed as falling (``decrease``) or as rising faster than the
+connection allows (``over_limit``) is not a reference (its energy is counted once the
+register is plausible again, as if the reading were rejected); after a reset, counting
+starts again from the new value.
+
+Output: a ``day_closed`` notice with the day's final :class:`DayTotals` when a reading
+ends a (local) day. The day in progress is :meth:`TotalsRule.running`, read from the
+state once per meter and batch rather than once per reading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, model_validator
+
+from smart_meter.reading import Reading
+from streaming_app.rules.base import Action, Context, Finding, Rule
+from streaming_app.rules.events import Event, RegisterEvent, RegisterKind
+from streaming_app.totals import (
+    DEFAULT_TARIFF_CSV,
+    DayTotal,
+    MeterTotals,
+    RunningTotals,
+    load_tariff,
+)
+
+NOT_A_REFERENCE = frozenset({RegisterKind.DECREASE, RegisterKind.OVER_LIMIT})
+PROBES = (datetime(2024, 1, 15, tzinfo=UTC), datetime(2024, 7, 15, tzinfo=UTC))  # winter, summer
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotals(Event):
+    """A meter's totals of one local day, counted up to ``through_ms``: energy (mWh), cost,
+    half-hours (UTC start ms, mWh) and the month to date; ``final`` once the day has ended.
+    Batches carry these apart from their events: they are figures, not findings."""
+
+    day: str
+    energy_mwh: int
+    cost: Decimal
+    half_hours: tuple[tuple[int, int], ...]
+    month_mwh: int
+    month_cost: Decimal
+    currency: str
+    through_ms: int
+    final: bool
+
+
+@lru_cache(maxsize=16)
+def arithmetic(tariff_csv: Path, currency: str, time_zone: str) -> RunningTotals:
+    """The totals arithmetic of one tariff and zone, its file read once per process."""
+    return RunningTotals(load_tariff(tariff_csv, currency), ZoneInfo(time_zone))
+
+
+def day_end_ms(day: str, zone: ZoneInfo) -> int:
+    """Epoch ms of the local midnight that ends ``day`` (ISO date)."""
+    midnight = datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(), zone)
+    return int(midnight.timestamp() * 1000)
+
+
+class TotalsRule(Rule[MeterTotals]):
+    """Energy and cost to date per meter (day, month, half-hours) under a time-of-day tariff."""
+
+    kind: ClassVar[str] = "totals"
+    state_type: ClassVar[type[MeterTotals]] = MeterTotals
+    supported_actions: ClassVar[frozenset[Action]] = frozenset({Action.FLAG})
+
+    tariff_csv: Path = Field(
+        default=DEFAULT_TARIFF_CSV, description="'period,tariff' CSV: price per kWh per half-hour"
+    )
+    currency: str = Field(default="EUR", min_length=1, description="currency of the prices")
+    time_zone: str = Field(
+        default="UTC", description="IANA zone of local days and tariff half-hours"
+    )
+
+    @model_validator(mode="after")
+    def _tariff_and_zone_load(self) -> TotalsRule:
+        try:
+            zone = self.arithmetic().zone
+        except (OSError, KeyError) as error:  # a missing file, an unknown zone
+            raise ValueError(f"totals: {type(error).__name__}: {error}") from None
+        for probe in PROBES:
+            offset = probe.astimezone(zone).utcoffset() or timedelta()
+            if offset % timedelta(minutes=30):
+                raise ValueError(f"time zone {self.time_zone} is not whole half-hours from UTC")
+        return self
+
+    def arithmetic(self) -> RunningTotals:
+        return arithmetic(self.tariff_csv, self.currency, self.time_zone)
+
+    def evaluate(self, reading: Reading, state: MeterTotals, context: Context) -> list[Finding]:
+        energy_wh = None
+        for finding in context.findings:
+            event = finding.event
+            if isinstance(event, RegisterEvent):
+                if finding.failed and event.kind in NOT_A_REFERENCE:
+                    return []
+                if event.kind is RegisterKind.ROLLOVER:
+                    energy_wh = event.energy_wh
+        counted = self.arithmetic().count(
+            reading.meter_id, state, reading.ts_ms, reading.import_wh, energy_wh
+        )
+        return [
+            self.notice("day_closed", self._final(day))
+            for day in counted
+            if isinstance(day, DayTotal)
+        ]
+
+    def _final(self, day: DayTotal) -> DayTotals:
+        end_ms = day_end_ms(day.day, ZoneInfo(self.time_zone))
+        return DayTotals(
+            day.meter_id, day.day, day.energy_mwh, day.cost, day.half_hours, day.month_mwh,
+            day.month_cost, self.currency, end_ms, final=True,
+        )  # fmt: skip
+
+    def running(self, meter_id: str, state: MeterTotals) -> DayTotals | None:
+        """The meter's day in progress; ``None`` before its first counted reading."""
+        if state.last_ts_ms is None:
+            return None
+        return DayTotals(
+            meter_id, state.day, state.day_mwh, state.day_cost,
+            tuple(sorted(state.half_hours_mwh.items())), state.month_mwh, state.month_cost,
+            self.currency, state.last_ts_ms, final=False,
+        )  # fmt: skip

@@ -1,0 +1,109 @@
+"""Running totals in the real Cassandra: ``meter_totals_by_day`` after a small fleet's batches.
+
+A fleet of this run's own meters is validated batch by batch (as the app's workers do it)
+over a month's end, every batch is written by the app's Cassandra sink, and the table is
+read back: exactly one row per meter and local day, with the figures :class:`RunningTotals`
+gives when fed the readings directly, half-hours adding up to their day and days to
+the month to date.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+
+import pytest
+
+from inject.fleet import Fleet, FleetConfig
+from smart_meter.codec import encode_batch
+from smart_meter.reading import Reading
+from smart_meter.settings import ConnectionSettings
+from smart_meter.storage.session import open_session
+from streaming_app.batching import BatchBuilder, Incoming
+from streaming_app.processed import ProcessedBatch
+from streaming_app.rules.settings import prod_settings
+from streaming_app.sinks.cassandra_sink import CassandraSink
+from tests.totals_expectations import STORED_COLUMNS, Expected, expected_totals, stored_row
+
+pytestmark = pytest.mark.integration
+
+RUN = uuid.uuid4().hex[:8]
+START = datetime(2024, 1, 30, 21, tzinfo=UTC)  # 120 half-hours: to 09:00 on February 2
+METERS, HALF_HOURS, PER_MESSAGE, PER_BATCH = 12, 120, 5, 16
+MONTHS = (date(2024, 1, 1), date(2024, 2, 1))
+
+
+def fleet_readings(tag: str) -> list[Reading]:
+    """The fleet's readings in time order, meter ids of this run and ``tag`` only."""
+    intervals = Fleet(FleetConfig(meters=METERS, interval_s=1800), START).run(HALF_HOURS)
+    return [
+        r.model_copy(update={"meter_id": f"T{tag}{RUN}-{r.meter_id}"})
+        for _, readings in intervals
+        for r in readings
+    ]
+
+
+def batches(readings: list[Reading]) -> list[ProcessedBatch]:
+    """Messages of a few readings, validated a fetch at a time, as a worker does it."""
+    builder = BatchBuilder(0, 1, prod_settings().validator())
+    chunks = [readings[i : i + PER_MESSAGE] for i in range(0, len(readings), PER_MESSAGE)]
+    messages = [Incoming(encode_batch(chunk), "p.0", seq) for seq, chunk in enumerate(chunks, 1)]
+    built = []
+    for start in range(0, len(messages), PER_BATCH):
+        built.append(builder.build(messages[start : start + PER_BATCH], 0))
+        builder.committed(built[-1])
+    return [b.batch for b in built]
+
+
+def stored(connections: ConnectionSettings, meter_ids: set[str]) -> Expected:
+    """The table's rows of these meters, as (meter, day) -> figures."""
+    session = open_session(connections)
+    try:
+        query = session.prepare(
+            f"SELECT {STORED_COLUMNS} FROM meter_totals_by_day "
+            "WHERE meter_id = ? AND month IN (?, ?)"
+        )
+        found = [stored_row(row) for m in meter_ids for row in session.execute(query, (m, *MONTHS))]
+        return {(row[0], row[1]): row[2:] for row in found}
+    finally:
+        session.cluster.shutdown()
+
+
+@pytest.fixture
+async def cassandra_sink(connections: ConnectionSettings) -> AsyncIterator[CassandraSink]:
+    sink = await CassandraSink.open(connections)
+    yield sink
+    await sink.close()
+
+
+async def test_the_totals_table_holds_exactly_the_day_totals_of_a_small_fleet(
+    cassandra_sink: CassandraSink, connections: ConnectionSettings
+) -> None:
+    readings = fleet_readings("A")
+    for batch in batches(readings):
+        await cassandra_sink.write(batch)
+    meter_ids = {r.meter_id for r in readings}
+    found = stored(connections, meter_ids)
+    assert found == expected_totals(readings)
+    assert {day for _, day in found} == {"2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02"}
+    assert len(found) == METERS * 4
+    for energy_mwh, _, half_hours, *_ in found.values():
+        assert sum(mwh for _, mwh in half_hours) == energy_mwh
+    for meter_id in meter_ids:
+        january = [found[(meter_id, day)] for day in ("2024-01-30", "2024-01-31")]
+        assert january[-1][3] == sum(row[0] for row in january)  # the month's last row: its total
+        assert january[-1][4] == sum((row[1] for row in january), start=0)
+
+
+async def test_writing_the_totals_again_leaves_the_same_rows(
+    cassandra_sink: CassandraSink, connections: ConnectionSettings
+) -> None:
+    readings = fleet_readings("B")[: METERS * 10]
+    written = batches(readings)
+    for batch in written:
+        await cassandra_sink.write(batch)
+    meter_ids = {r.meter_id for r in readings}
+    first = stored(connections, meter_ids)
+    await cassandra_sink.write(written[-1])
+    assert stored(connections, meter_ids) == first == expected_totals(readings)

@@ -1,0 +1,58 @@
+"""What the totals table should hold: :class:`RunningTotals` fed every reading directly.
+
+``expected_totals(readings)`` maps (meter, day) to the figures of a ``meter_totals_by_day``
+row (:data:`FIGURES`): the final figures of every day a later reading ended, and each
+meter's day in progress. Meant for clean streams, where every reading counts.
+:func:`stored_row` reads a row of the table back in the same terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC
+from typing import Any
+
+from smart_meter.reading import Reading
+from streaming_app.rules.totals import DayTotals
+from streaming_app.totals import HALF_HOUR_MS, DayTotal, RunningTotals, load_tariff
+
+FIGURES = ("energy_mwh", "cost", "half_hours", "month_mwh", "month_cost", "final")
+STORED_COLUMNS = (
+    "meter_id, day, energy_mwh, cost, half_hours_from, half_hours_mwh, month_energy_mwh, "
+    "month_cost, final"
+)
+Expected = dict[tuple[str, str], tuple[Any, ...]]
+
+
+def figures(totals: DayTotals) -> tuple[Any, ...]:
+    """A :class:`DayTotals` as :data:`FIGURES`."""
+    return tuple(getattr(totals, name) for name in FIGURES)
+
+
+def expected_totals(readings: Iterable[Reading]) -> Expected:
+    """The figures of each meter-day, from the default tariff in UTC days."""
+    totals, rows, meters = RunningTotals(load_tariff()), {}, set()
+    for reading in readings:
+        meters.add(reading.meter_id)
+        for closed in totals.add_reading(reading):
+            if isinstance(closed, DayTotal):
+                rows[(closed.meter_id, closed.day)] = (
+                    closed.energy_mwh, closed.cost, closed.half_hours, closed.month_mwh,
+                    closed.month_cost, True,
+                )  # fmt: skip
+    for meter_id in meters:
+        state = totals.totals(meter_id)
+        assert state is not None
+        rows[(meter_id, state.day)] = (
+            state.day_mwh, state.day_cost, tuple(sorted(state.half_hours_mwh.items())),
+            state.month_mwh, state.month_cost, False,
+        )  # fmt: skip
+    return rows
+
+
+def stored_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A row of :data:`STORED_COLUMNS` as (meter, day, *FIGURES), half-hours as pairs."""
+    meter_id, day, energy_mwh, cost, first, energies, month_mwh, month_cost, final = row
+    start_ms = 0 if first is None else int(first.replace(tzinfo=UTC).timestamp() * 1000)
+    half_hours = tuple((start_ms + i * HALF_HOUR_MS, mwh) for i, mwh in enumerate(energies or ()))
+    return (meter_id, str(day), energy_mwh, cost, half_hours, month_mwh, month_cost, final)
