@@ -189,7 +189,7 @@ class Fleet:
             temperature_c=round(temp, 1),
             grid=GridPosition(
                 line_id=f"L{transformer // self.config.transformers_per_line:04d}",
-                transformer_id=f"T{transformer:05d}",
+                transformer_id=transformer_id(transformer),
                 usage_point_id=f"UP{i:07d}",
             ),
         )
@@ -201,3 +201,7 @@ class Fleet:
 
 def meter_id(index: int) -> str:
     return f"M{index:07d}"
+
+
+def transformer_id(index: int) -> str:
+    return f"T{index:05d}"

@@ -12,7 +12,7 @@ from pathlib import Path
 import nats
 
 from inject.faults import FaultConfig, FaultRecord, ProfileName, read_ground_truth
-from inject.fleet import FleetConfig, meter_id
+from inject.fleet import FleetConfig, meter_id, transformer_id
 from inject.run import InjectOptions, InjectSummary, inject_to_nats
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import (
@@ -77,7 +77,7 @@ class DemoRun:
     def transformer_of(self) -> dict[str, str]:
         """Meter to transformer, as the fleet lays them out."""
         per = FleetConfig(meters=self.options.meters).meters_per_transformer
-        return {meter_id(i): f"T{i // per:05d}" for i in range(self.options.meters)}
+        return {meter_id(i): transformer_id(i // per) for i in range(self.options.meters)}
 
 
 Progress = Callable[[int], None]
