@@ -15,11 +15,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m streaming_app.demo
+	$(BIN)/python -m demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 unit: $(STAMP)
 	$(BIN)/pytest -m "not integration" tests

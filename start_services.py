@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from smart_meter.stack.errors import StackError
-from smart_meter.stack.manager import SERVICE_NAMES, LocalStack
+from stack.errors import StackError
+from stack.manager import SERVICE_NAMES, LocalStack
 
 
 def up(*services: str) -> bool:

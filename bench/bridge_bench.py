@@ -30,12 +30,12 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from inject.fleet import Fleet, FleetConfig
-from inject.kafka_bridge.nats_to_kafka import NatsToKafka, NatsToKafkaCounters, ensure_durable
-from inject.kafka_bridge.producer import ReadingProducer
-from inject.kafka_bridge.settings import BridgeSettings
-from inject.kafka_bridge.shutdown import Shutdown
-from inject.kafka_bridge.topics import ensure_topic
-from inject.publisher import ReadingPublisher
+from kafka_bridge.nats_to_kafka import NatsToKafka, NatsToKafkaCounters, ensure_durable
+from kafka_bridge.producer import ReadingProducer
+from kafka_bridge.settings import BridgeSettings
+from kafka_bridge.shutdown import Shutdown
+from kafka_bridge.topics import ensure_topic
+from smart_meter.publisher import ReadingPublisher
 from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import ensure_readings_streams

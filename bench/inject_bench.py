@@ -5,7 +5,7 @@
 For batched (``--batch-size`` readings per message) and unbatched (1 per message)
 publishing, each round times:
 
-* ``ReadingPublisher``: :class:`inject.publisher.ReadingPublisher` from readings to
+* ``ReadingPublisher``: :class:`smart_meter.publisher.ReadingPublisher` from readings to
   acks (grouping, encoding, dedup ids, bounded in-flight, retries);
 * ``bare publish_async``: the same messages, encoded beforehand exactly as the publisher
   encodes them, sent by a bare ``js.publish_async`` loop with the same in-flight bound
@@ -37,7 +37,7 @@ from nats.aio.client import Client as NatsClient
 
 from inject.fleet import Fleet, FleetConfig
 from inject.loadtest.jetstream import OutgoingMessage, plan_messages
-from inject.publisher import ReadingPublisher
+from smart_meter.publisher import ReadingPublisher
 from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import ensure_readings_streams

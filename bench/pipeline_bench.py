@@ -67,9 +67,9 @@ from smart_meter.storage.readings import ReadingStore, StoredReading
 from smart_meter.storage.session import open_session
 from smart_meter.streams import readings_stream_config
 from smart_meter.subjects import READINGS_PREFIX, ReadingsDestination, partition_of
-from streaming_app.batching import running_totals
 from streaming_app.processed import CheckedReading, ProcessedBatch
 from streaming_app.rules import Validator, Verdict, prod_settings
+from streaming_app.runtime.batching import running_totals
 from streaming_app.sinks.cassandra_sink import CassandraSink
 
 START = datetime(2024, 1, 1, tzinfo=UTC)

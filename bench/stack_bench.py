@@ -19,8 +19,8 @@ from pathlib import Path
 
 import psutil
 
-from smart_meter.stack.manager import SERVICE_CLASSES
-from smart_meter.stack.settings import StackSettings
+from stack.manager import SERVICE_CLASSES
+from stack.settings import StackSettings
 
 
 def tree_rss_mib(process: psutil.Process) -> float:

@@ -18,11 +18,18 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
 
 from inject.faults import FaultConfig, ProfileName
 from inject.fleet import FleetConfig
 from inject.run import InjectOptions, InjectSummary, inject_to_nats
+from smart_meter.cli_args import (
+    OneLineParser,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    utc_time,
+    whole_int,
+)
 from smart_meter.settings import ConnectionSettings
 from smart_meter.subjects import READINGS_PREFIX, READINGS_STREAM, ReadingsDestination
 
@@ -30,66 +37,18 @@ PROG = "python -m inject"
 INTERVALS_S = (60, 900, 1800)
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """Reports a wrong option as one line (no usage block), exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def positive_int(text: str) -> int:
-    value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = _int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
-
-
-def utc_time(text: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-    if when.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"give a time zone (e.g. {text}Z): {text!r}")
-    return when.astimezone(UTC)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0] if __doc__ else None)
     add = parser.add_argument
     add("--meters", type=positive_int, default=1000, help="meters in the whole fleet")
     add("--interval-s", type=positive_int, default=1800, help="60, 900 or 1800")
     add("--intervals", type=positive_int, default=48, help="intervals to simulate")
     pace = parser.add_mutually_exclusive_group()
-    pace.add_argument("--speedup", type=_positive_float, default=1.0, help="x real time")
+    pace.add_argument("--speedup", type=positive_float, default=1.0, help="x real time")
     pace.add_argument("--fast", action="store_true", help="as fast as possible, no waiting")
-    add("--replica", type=_non_negative_int, default=0, help="this replica, 0..replicas-1")
+    add("--replica", type=non_negative_int, default=0, help="this replica, 0..replicas-1")
     add("--replicas", type=positive_int, default=1, help="injector replicas in all")
-    add("--seed", type=_int, default=42, help="same seed, same fleet and faults")
+    add("--seed", type=whole_int, default=42, help="same seed, same fleet and faults")
     add("--faults", choices=("default", "none", "all"), default="default", help="fault profile")
     add("--ground-truth", type=Path, default=None, help="write injected faults here (JSONL)")
     add("--batch-size", type=positive_int, default=100, help="readings per message")

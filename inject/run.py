@@ -16,7 +16,7 @@ from nats.errors import NoServersError
 from inject.clock import FastClock, ScaledClock, SimClock
 from inject.faults import MALFORMED_KINDS, Emission, FaultConfig, FaultInjector, GroundTruthWriter
 from inject.fleet import Fleet, FleetConfig
-from inject.publisher import PublishStats, ReadingPublisher
+from smart_meter.publisher import PublishStats, ReadingPublisher
 from smart_meter.reading import Reading
 from smart_meter.streams import ensure_readings_streams
 from smart_meter.subjects import PLATFORM_READINGS, ReadingsDestination

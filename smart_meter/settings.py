@@ -5,7 +5,6 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from smart_meter.stack.settings import StackSettings
 from smart_meter.subjects import DEFAULT_PARTITIONS
 
 
@@ -23,16 +22,3 @@ class ConnectionSettings(BaseSettings):
     influxdb_url: str = "http://127.0.0.1:8086"
     influxdb_database: str = "smart_meter"
     partitions: int = Field(default=DEFAULT_PARTITIONS, description="reading subject partitions")
-
-    @classmethod
-    def for_stack(cls, stack: StackSettings, **overrides: object) -> ConnectionSettings:
-        """The addresses of a local stack started with ``stack``."""
-        values: dict[str, object] = {
-            "nats_url": f"nats://{stack.host}:{stack.nats_port}",
-            "cassandra_hosts": (stack.host,),
-            "cassandra_port": stack.cassandra_port,
-            "kafka_bootstrap": f"{stack.host}:{stack.kafka_port}",
-            "influxdb_url": f"http://{stack.host}:{stack.influxdb_port}",
-        }
-        values.update(overrides)
-        return cls.model_validate(values)

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from smart_meter.settings import ConnectionSettings
-from streaming_app.app import run_app
+from streaming_app.runtime.app import run_app
 from streaming_app.settings import load_settings
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from smart_meter.settings import ConnectionSettings
-from smart_meter.stack.manager import LocalStack
-from smart_meter.stack.settings import StackSettings
+from stack.manager import LocalStack
+from stack.settings import StackSettings, connections_for
 
 
 def free_port() -> int:
@@ -32,7 +32,7 @@ def stack() -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="session")
 def connections(stack: LocalStack) -> ConnectionSettings:
-    return ConnectionSettings.for_stack(stack.settings)
+    return connections_for(stack.settings)
 
 
 @pytest.fixture

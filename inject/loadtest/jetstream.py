@@ -1,7 +1,7 @@
 """The asyncio side of the Locust injector: plan messages, publish them, time each ack.
 
 This runs on the loop thread of :class:`~inject.loadtest.bridge.AsyncioThread`. Messages
-are cut exactly as :class:`~inject.publisher.ReadingPublisher` cuts them (readings
+are cut exactly as :class:`~smart_meter.publisher.ReadingPublisher` cuts them (readings
 grouped by partition subject, at most ``batch_size`` per message, ``Nats-Msg-Id``
 from the natural keys), but each publish is timed on its own, because Locust reports
 one latency per request.

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import nats
 
-from inject.publisher import ReadingPublisher
 from inject.replay.core import FormatOptions, ReplayError, ReplayReport, StrictStopError
 from inject.replay.detect import AUTO, FORMATS, resolve_format
 from inject.replay.progress import ReplayProgress
 from inject.replay.reader import CsvReader
 from inject.replay.runner import ReplayConfig, replay_file
+from smart_meter.publisher import ReadingPublisher
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import ensure_readings_streams
 from smart_meter.subjects import READINGS_PREFIX, READINGS_STREAM, ReadingsDestination

@@ -17,15 +17,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from inject.publisher import PublishStats
 from inject.replay.core import BadRowError, ReplayReport, StrictStopError
 from inject.replay.pacing import Clock, EventTimePacer, MonotonicClock
 from inject.replay.reader import CsvReader
+from smart_meter.publisher import PublishStats
 from smart_meter.reading import Reading
 
 
 class ReadingSink(Protocol):
-    """What the replay needs of :class:`~inject.publisher.ReadingPublisher`."""
+    """What the replay needs of :class:`~smart_meter.publisher.ReadingPublisher`."""
 
     stats: PublishStats
     batch_size: int

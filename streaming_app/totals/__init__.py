@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from streaming_app.totals.attribution import HALF_HOUR_MS, split_energy, to_mwh
+from smart_meter.energy.attribution import HALF_HOUR_MS, split_energy, to_mwh
+from smart_meter.energy.tariff import DEFAULT_TARIFF_CSV, Tariff, TariffError, load_tariff
 from streaming_app.totals.running import DayTotal, MeterTotals, MonthTotal, RunningTotals
-from streaming_app.totals.tariff import DEFAULT_TARIFF_CSV, Tariff, TariffError, load_tariff
 
 __all__ = [
     "DEFAULT_TARIFF_CSV",

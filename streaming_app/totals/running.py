@@ -20,9 +20,9 @@ from typing import Any
 import orjson
 from pydantic import TypeAdapter
 
+from smart_meter.energy.attribution import HALF_HOUR_MS, split_energy, to_mwh
+from smart_meter.energy.tariff import Tariff
 from smart_meter.reading import Reading
-from streaming_app.totals.attribution import HALF_HOUR_MS, split_energy, to_mwh
-from streaming_app.totals.tariff import Tariff
 
 TOTALS_VERSION = 1
 MWH_PER_KWH = Decimal(1_000_000)

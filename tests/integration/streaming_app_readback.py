@@ -13,8 +13,8 @@ from typing import Any
 
 from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.session import open_session
-from streaming_app.batching import BatchBuilder, Incoming
 from streaming_app.rules.settings import demo_settings
+from streaming_app.runtime.batching import BatchBuilder, Incoming
 from streaming_app.sinks.cassandra_readings import is_stored
 from streaming_app.sinks.cassandra_totals import latest_totals
 from streaming_app.sinks.metrics_sink import MetricsSink

@@ -21,13 +21,13 @@ from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
+from demo.launch import app_environment, backlog
 from inject.faults import MALFORMED_KINDS, FaultConfig, FaultInjector, ProfileName
 from inject.fleet import Fleet, FleetConfig
 from smart_meter.codec import encode_batch
 from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.subjects import ReadingsDestination, dedup_id, partition_of
-from streaming_app.launch import app_environment, backlog
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTITIONS = 16

@@ -1,6 +1,6 @@
 """``make demo`` end to end on a small fleet: its summary adds up and finds the faults.
 
-Runs the demo's command (``streaming_app.demo.cli.main``) against the real local stack
+Runs the demo's command (``demo.cli.main``) against the real local stack
 under a deployment name of its own, so a user's last demo run is left alone.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 import pytest
 
-from smart_meter.stack.manager import LocalStack
-from streaming_app.demo.cli import main
+from demo.cli import main
+from stack.manager import LocalStack
 
 pytestmark = pytest.mark.integration
 

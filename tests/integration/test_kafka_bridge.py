@@ -32,13 +32,13 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from inject.kafka_bridge.dead_letter import REASON_HEADER, SOURCE_HEADER
-from inject.kafka_bridge.kafka_to_nats import SOURCE as KAFKA_TO_NATS
-from inject.kafka_bridge.nats_to_kafka import SOURCE as NATS_TO_KAFKA
-from inject.kafka_bridge.records import DEDUP_HEADER, header_value
-from inject.kafka_bridge.topics import ensure_topic, partition_count
-from inject.publisher import ReadingPublisher
+from kafka_bridge.dead_letter import REASON_HEADER, SOURCE_HEADER
+from kafka_bridge.kafka_to_nats import SOURCE as KAFKA_TO_NATS
+from kafka_bridge.nats_to_kafka import SOURCE as NATS_TO_KAFKA
+from kafka_bridge.records import DEDUP_HEADER, header_value
+from kafka_bridge.topics import ensure_topic, partition_count
 from smart_meter.codec import ReadingError, decode_message, encode_batch, encode_reading
+from smart_meter.publisher import ReadingPublisher
 from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import DEAD_LETTER_STREAM, ensure_readings_streams
@@ -105,7 +105,7 @@ def replays_of(observed: list[int], expected: list[int]) -> int:
 
 @dataclass
 class BridgeProcess:
-    """``python -m inject.kafka_bridge ...`` as a real subprocess, run (and killed) repeatedly."""
+    """``python -m kafka_bridge ...`` as a real subprocess, run (and killed) repeatedly."""
 
     argv: list[str]
     env: dict[str, str]
@@ -126,7 +126,7 @@ class BridgeProcess:
             (self.log_dir / f"run{n}.out").open("wb") as out,
             (self.log_dir / f"run{n}.err").open("wb") as err,
         ):
-            command = [sys.executable, "-m", "inject.kafka_bridge", *self.argv]
+            command = [sys.executable, "-m", "kafka_bridge", *self.argv]
             self.runs.append(
                 subprocess.Popen(command, cwd=PROJECT_ROOT, env=self.env, stdout=out, stderr=err)
             )

@@ -20,9 +20,9 @@ import pytest
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from inject.publisher import ReadingPublisher
 from inject.replay import CsvReader, FormatOptions, ReplayConfig, replay_file, resolve_format
 from smart_meter.codec import decode_message
+from smart_meter.publisher import ReadingPublisher
 from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import ensure_readings_streams

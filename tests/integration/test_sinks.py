@@ -24,11 +24,11 @@ from nats.js.errors import NotFoundError
 
 from smart_meter.reading import GridPosition, Reading
 from smart_meter.settings import ConnectionSettings
-from smart_meter.stack.manager import LocalStack
-from smart_meter.stack.settings import StackSettings
 from smart_meter.storage.schema import event_bucket
 from smart_meter.storage.session import open_session
 from smart_meter.streams import DEAD_LETTER_STREAM, EVENTS_STREAM
+from stack.manager import LocalStack
+from stack.settings import StackSettings
 from streaming_app.processed import CheckedReading, DeadLetter, ProcessedBatch
 from streaming_app.rules.engine import Validator
 from streaming_app.rules.events import Event

@@ -8,17 +8,17 @@ from pathlib import Path
 import psutil
 import pytest
 
-from smart_meter.stack.errors import (
+from stack.errors import (
     DownloadError,
     JavaError,
     PortInUseError,
     StackError,
     UnhealthyError,
 )
-from smart_meter.stack.java import java_binary, resolve_jars
-from smart_meter.stack.manager import LocalStack
-from smart_meter.stack.nats import NatsService
-from smart_meter.stack.settings import StackSettings
+from stack.java import java_binary, resolve_jars
+from stack.manager import LocalStack
+from stack.nats import NatsService
+from stack.settings import StackSettings
 
 pytestmark = pytest.mark.integration
 

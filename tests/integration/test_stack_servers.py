@@ -17,8 +17,8 @@ from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
 
 from smart_meter.settings import ConnectionSettings
-from smart_meter.stack.manager import LocalStack
 from smart_meter.storage.session import open_session
+from stack.manager import LocalStack
 
 pytestmark = pytest.mark.integration
 

@@ -19,8 +19,8 @@ import pytest
 from nats.js import JetStreamContext
 from nats.js.errors import BucketNotFoundError, NotFoundError
 
+from demo.launch import AppProcess
 from smart_meter.settings import ConnectionSettings
-from streaming_app.launch import AppProcess
 from tests.integration.streaming_app_readback import (
     Snapshot,
     drop_keyspace,

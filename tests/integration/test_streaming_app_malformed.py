@@ -22,12 +22,12 @@ import pytest
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from demo.launch import AppProcess
 from inject.fleet import Fleet, FleetConfig
 from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import DEAD_LETTER_STREAM, ensure_events_stream
 from smart_meter.subjects import DEAD_LETTER_SUBJECT
-from streaming_app.launch import AppProcess
 from tests.integration.malformed_payloads import malformed_message, with_bad_entries
 from tests.integration.streaming_app_readback import (
     drop_keyspace,

@@ -18,9 +18,9 @@ from pathlib import Path
 import nats
 import pytest
 
+from demo.launch import AppProcess
 from smart_meter.settings import ConnectionSettings
-from smart_meter.stack.manager import LocalStack
-from streaming_app.launch import AppProcess
+from stack.manager import LocalStack
 from tests.integration.streaming_app_readback import (
     drop_keyspace,
     snapshot,

@@ -26,8 +26,8 @@ import nats
 import pandas as pd
 import pytest
 
+from demo.launch import AppProcess
 from smart_meter.settings import ConnectionSettings
-from streaming_app.launch import AppProcess
 from tests.integration.streaming_app_readback import GAP_COLUMNS, drop_keyspace, rows
 from tests.integration.streaming_app_support import (
     PARTITIONS,

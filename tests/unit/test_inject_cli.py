@@ -13,8 +13,8 @@ from inject.clock import FastClock, ScaledClock
 from inject.faults import FaultConfig, FaultKind, read_ground_truth
 from inject.faults.ground_truth import GroundTruthWriter
 from inject.fleet import FleetConfig
-from inject.publisher import PublishStats
 from inject.run import InjectOptions, run_injection
+from smart_meter.publisher import PublishStats
 from smart_meter.reading import Reading
 from smart_meter.subjects import subject_for_meter
 

@@ -10,13 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from nats.js.api import AckPolicy, DeliverPolicy
 
-from inject.kafka_bridge.__main__ import bridge_settings, format_counters, parse_args
-from inject.kafka_bridge.dead_letter import dead_letter_headers
-from inject.kafka_bridge.kafka_to_nats import KafkaToNatsCounters, next_offsets
-from inject.kafka_bridge.kafka_to_nats import consumer_config as kafka_consumer_config
-from inject.kafka_bridge.nats_to_kafka import consumer_config
-from inject.kafka_bridge.producer import DeliveryTracker, producer_config
-from inject.kafka_bridge.records import (
+from kafka_bridge.__main__ import bridge_settings, format_counters, parse_args
+from kafka_bridge.dead_letter import dead_letter_headers
+from kafka_bridge.kafka_to_nats import KafkaToNatsCounters, next_offsets
+from kafka_bridge.kafka_to_nats import consumer_config as kafka_consumer_config
+from kafka_bridge.nats_to_kafka import consumer_config
+from kafka_bridge.producer import DeliveryTracker, producer_config
+from kafka_bridge.records import (
     DEDUP_HEADER,
     STREAM_SEQ_HEADER,
     SUBJECT_HEADER,
@@ -26,8 +26,8 @@ from inject.kafka_bridge.records import (
     kafka_record,
     reading_headers,
 )
-from inject.kafka_bridge.settings import BridgeSettings
-from inject.kafka_bridge.shutdown import Shutdown
+from kafka_bridge.settings import BridgeSettings
+from kafka_bridge.shutdown import Shutdown
 from smart_meter.codec import ReadingError, decode_message
 from smart_meter.reading import Reading
 from smart_meter.subjects import subject_for_meter

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from inject.publisher import PublishStats
 from inject.replay import (
     CsvReader,
     FormatOptions,
@@ -19,6 +18,7 @@ from inject.replay import (
 )
 from inject.replay.cli import main
 from inject.replay.pacing import EventTimePacer
+from smart_meter.publisher import PublishStats
 from smart_meter.reading import Reading
 
 UCI_HEADER = (

@@ -3,7 +3,7 @@
 Everything the injector sends (``all`` profile: every fault kind, often) goes through
 ``decode_message`` (undecodable messages become dead letters) and one validator with
 the prod preset (timers expired after every interval and once at the end), and the
-findings are scored per fault kind by :func:`streaming_app.scoring.score`. The floors
+findings are scored per fault kind by :func:`demo.scoring.score`. The floors
 below are what this run measured (seed 7), rounded down a little; each one under 0.95
 says why. Deterministic: a change of score means a change of behaviour.
 """
@@ -18,6 +18,7 @@ import orjson
 import pytest
 from rich.console import Console
 
+from demo.scoring import ScoreReport, score
 from inject.faults import FaultConfig, FaultInjector, FaultKind, FaultRecord
 from inject.fleet import Fleet, FleetConfig
 from smart_meter.codec import ReadingError, decode_message, encode_reading
@@ -26,7 +27,6 @@ from streaming_app.processed import DeadLetter
 from streaming_app.rules import ValidationSettings, prod_settings
 from streaming_app.rules.events import Event, Gap, GapClosed, Irregular, Spike
 from streaming_app.rules.testing import at, ms, reading
-from streaming_app.scoring import ScoreReport, score
 
 START = datetime(2024, 3, 1, tzinfo=UTC)
 METERS, INTERVALS, INTERVAL_S, SEED = 1_000, 96, 1_800, 7

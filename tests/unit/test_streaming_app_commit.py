@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from streaming_app.commit import (
+from streaming_app.processed import ProcessedBatch
+from streaming_app.runtime.commit import (
     Backoff,
     BatchAbandonedError,
     Commit,
@@ -16,9 +17,8 @@ from streaming_app.commit import (
     LeaseLostError,
     SinkUnavailableError,
 )
-from streaming_app.processed import ProcessedBatch
+from streaming_app.runtime.state_store import Checkpoint
 from streaming_app.sinks.base import TransientSinkError
-from streaming_app.state_store import Checkpoint
 
 FAST = Backoff(initial_s=0.001, max_s=0.002)
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streaming_app.ownership import Lease, fair_share, plan
+from streaming_app.runtime.ownership import Lease, fair_share, plan
 from streaming_app.settings import AppSettings, load_settings
 
 

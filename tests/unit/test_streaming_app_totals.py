@@ -21,10 +21,10 @@ from pydantic import ValidationError
 from inject.fleet import Fleet, FleetConfig
 from smart_meter.codec import encode_batch
 from smart_meter.reading import Reading
-from streaming_app.batching import BatchBuilder, Built, Incoming
 from streaming_app.rules.settings import ValidationSettings, demo_settings, prod_settings
 from streaming_app.rules.testing import faulty_stream, reading
 from streaming_app.rules.totals import DayTotals, TotalsRule
+from streaming_app.runtime.batching import BatchBuilder, Built, Incoming
 from streaming_app.sinks.cassandra_totals import latest_totals, totals_values
 from streaming_app.totals import DEFAULT_TARIFF_CSV, HALF_HOUR_MS
 from tests.totals_expectations import expected_totals, figures

@@ -24,7 +24,7 @@ from streaming_app.totals import (
     load_tariff,
 )
 
-DATA = DEFAULT_TARIFF_CSV.parent
+DATA = Path(__file__).resolve().parents[3] / "shared/data/ps2024-tp1"
 TARIFF = load_tariff()
 MWH_PER_KWH = 1_000_000
 
@@ -246,6 +246,6 @@ def test_idle_meters_are_evicted() -> None:
     assert len(totals) == 1
 
 
-def test_default_tariff_file_is_the_assignments() -> None:
-    expected = Path(__file__).resolve().parents[3] / "shared/data/ps2024-tp1/tariff.csv"
-    assert expected == DEFAULT_TARIFF_CSV
+def test_default_tariff_ships_with_the_package_and_prices_as_the_assignments() -> None:
+    assert DEFAULT_TARIFF_CSV.is_relative_to(Path(__file__).resolve().parents[2] / "smart_meter")
+    assert load_tariff(DEFAULT_TARIFF_CSV) == load_tariff(DATA / "tariff.csv")

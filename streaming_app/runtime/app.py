@@ -19,14 +19,14 @@ from nats.js.errors import NotFoundError
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import ensure_readings_streams, readings_stream_config
 from smart_meter.subjects import READINGS_STREAM
-from streaming_app.commit import Backoff, Committer
-from streaming_app.ownership import Coordinator
-from streaming_app.replica import Replica
+from streaming_app.runtime.commit import Backoff, Committer
+from streaming_app.runtime.ownership import Coordinator
+from streaming_app.runtime.replica import Replica
+from streaming_app.runtime.state_store import StateStore
+from streaming_app.runtime.wiring import close_sinks, open_sinks
+from streaming_app.runtime.worker import Activity, WorkerContext
 from streaming_app.settings import AppSettings
 from streaming_app.sinks.base import Sink
-from streaming_app.state_store import StateStore
-from streaming_app.wiring import close_sinks, open_sinks
-from streaming_app.worker import Activity, WorkerContext
 
 log = logging.getLogger(__name__)
 

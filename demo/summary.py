@@ -8,9 +8,9 @@ from typing import Any
 
 from rich.table import Table
 
-from streaming_app.demo.run import INTERVAL_S, DemoRun
+from demo.run import INTERVAL_S, DemoRun
+from demo.scoring import ScoreReport, malformed_kind, score
 from streaming_app.rules.settings import demo_settings
-from streaming_app.scoring import ScoreReport, malformed_kind, score
 
 
 def score_run(run: DemoRun) -> ScoreReport:

@@ -1,8 +1,10 @@
 """Time-of-day tariffs: a price per kWh for each half-hour of the (local) day.
 
 The CSV has a header ``period,tariff`` and one row per half-hour, ``HH:MM,price``, from
-``00:00`` to ``23:30`` (e.g. ``../shared/data/ps2024-tp1/tariff.csv``: vazio 0.1072,
-cheias 0.1741, ponta 0.24 EUR/kWh). Prices are kept as decimals, so costs are exact.
+``00:00`` to ``23:30``. Prices are kept as decimals, so costs are exact. The platform's
+default, :data:`DEFAULT_TARIFF_CSV`, ships inside this package
+(``tariffs/time_of_day_eur.csv``: a three-rate Portuguese time-of-day tariff, vazio
+0.1072, cheias 0.1741, ponta 0.24 EUR/kWh); a user's own file is a setting.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 HALF_HOURS_PER_DAY = 48
-DEFAULT_TARIFF_CSV = Path(__file__).resolve().parents[3] / "shared/data/ps2024-tp1/tariff.csv"
+DEFAULT_TARIFF_CSV = Path(__file__).resolve().parent / "tariffs" / "time_of_day_eur.csv"
 
 
 class TariffError(ValueError):

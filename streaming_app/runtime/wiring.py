@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 from smart_meter.settings import ConnectionSettings
-from streaming_app.commit import Backoff
+from streaming_app.runtime.commit import Backoff
 from streaming_app.settings import AppSettings
 from streaming_app.sinks.base import Sink, TransientSinkError
 from streaming_app.sinks.cassandra_sink import CassandraSink

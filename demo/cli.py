@@ -1,4 +1,4 @@
-"""``python -m streaming_app.demo`` (``make demo``): the whole pipeline on the local stack.
+"""``python -m demo`` (``make demo``): the whole pipeline on the local stack.
 
 Starts NATS, Cassandra and InfluxDB (installed on first use), publishes a simulated fleet
 of one-minute meters with every fault kind injected, runs the streaming app until every
@@ -17,12 +17,12 @@ from pathlib import Path
 import orjson
 from rich.console import Console
 
-from inject.cli import positive_int, utc_time
-from smart_meter.settings import ConnectionSettings
-from smart_meter.stack.errors import StackError
-from smart_meter.stack.manager import LocalStack
-from streaming_app.demo.run import DemoError, DemoOptions, run_demo
-from streaming_app.demo.summary import score_run, summary_document, summary_tables
+from demo.run import DemoError, DemoOptions, run_demo
+from demo.summary import score_run, summary_document, summary_tables
+from smart_meter.cli_args import positive_int, utc_time
+from stack.errors import StackError
+from stack.manager import LocalStack
+from stack.settings import connections_for
 
 SERVICES = ("nats", "cassandra", "influxdb")
 
@@ -36,7 +36,7 @@ def _utc_minute(text: str) -> datetime:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
-        prog="python -m streaming_app.demo",
+        prog="python -m demo",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     except StackError as error:
         console.print(f"[red]error:[/red] {error}")
         return 2
-    connections = ConnectionSettings.for_stack(stack.settings)
+    connections = connections_for(stack.settings)
     with console.status("publishing the fleet, then validating and storing it") as status:
 
         def progress(left: int) -> None:

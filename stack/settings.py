@@ -8,7 +8,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from smart_meter.settings import ConnectionSettings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _default_cache_dir() -> Path:
@@ -43,3 +45,16 @@ class StackSettings(BaseSettings):
         default="1.13.2",
         description="InfluxDB built with `go install`; 1.9+ also need cargo and cc, 1.8.10 only Go",
     )
+
+
+def connections_for(stack: StackSettings, **overrides: object) -> ConnectionSettings:
+    """The addresses of a local stack started with ``stack``."""
+    values: dict[str, object] = {
+        "nats_url": f"nats://{stack.host}:{stack.nats_port}",
+        "cassandra_hosts": (stack.host,),
+        "cassandra_port": stack.cassandra_port,
+        "kafka_bootstrap": f"{stack.host}:{stack.kafka_port}",
+        "influxdb_url": f"http://{stack.host}:{stack.influxdb_port}",
+    }
+    values.update(overrides)
+    return ConnectionSettings.model_validate(values)

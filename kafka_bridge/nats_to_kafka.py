@@ -42,11 +42,11 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, ConsumerInfo, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from inject.kafka_bridge.dead_letter import DeadLetters
-from inject.kafka_bridge.producer import ReadingProducer
-from inject.kafka_bridge.records import KafkaRecord, NatsOrigin, kafka_record
-from inject.kafka_bridge.settings import BridgeSettings
-from inject.kafka_bridge.shutdown import Shutdown
+from kafka_bridge.dead_letter import DeadLetters
+from kafka_bridge.producer import ReadingProducer
+from kafka_bridge.records import KafkaRecord, NatsOrigin, kafka_record
+from kafka_bridge.settings import BridgeSettings
+from kafka_bridge.shutdown import Shutdown
 from smart_meter.codec import ReadingError, decode_message
 from smart_meter.subjects import READINGS_STREAM
 

@@ -18,8 +18,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from smart_meter.stack.base import LocalService, run_checked
-from smart_meter.stack.errors import DownloadError, StackError
+from stack.base import LocalService, run_checked
+from stack.errors import DownloadError, StackError
 
 INFLUXD_PACKAGE = "github.com/influxdata/influxdb/cmd/influxd"
 PKG_CONFIG_WRAPPER = "github.com/influxdata/pkg-config@v0.3.0"

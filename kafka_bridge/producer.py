@@ -17,7 +17,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Producer
 
-from inject.kafka_bridge.records import KafkaRecord
+from kafka_bridge.records import KafkaRecord
 
 _log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Run one direction of the Kafka bridge until SIGTERM/SIGINT; print its counters on exit.
 
-    python -m inject.kafka_bridge nats-to-kafka [--durable NAME] [--topic T] [--batch N]
-    python -m inject.kafka_bridge kafka-to-nats [--durable GROUP] [--topic T] [--batch N]
+    python -m kafka_bridge nats-to-kafka [--durable NAME] [--topic T] [--batch N]
+    python -m kafka_bridge kafka-to-nats [--durable GROUP] [--topic T] [--batch N]
 
 Addresses come from ``SMART_METER_*`` (see :class:`smart_meter.settings.ConnectionSettings`),
 bridge defaults from ``SMART_METER_BRIDGE_*`` (see :class:`.settings.BridgeSettings`).
@@ -21,23 +21,23 @@ from typing import Any
 import nats
 from nats.aio.client import Client as NatsClient
 
-from inject.kafka_bridge.kafka_to_nats import KafkaToNats
-from inject.kafka_bridge.nats_to_kafka import NatsToKafka
-from inject.kafka_bridge.producer import ReadingProducer
-from inject.kafka_bridge.settings import KAFKA_SOURCE_TOPIC, BridgeSettings
-from inject.kafka_bridge.shutdown import Shutdown
-from inject.kafka_bridge.topics import ensure_topic
+from kafka_bridge.kafka_to_nats import KafkaToNats
+from kafka_bridge.nats_to_kafka import NatsToKafka
+from kafka_bridge.producer import ReadingProducer
+from kafka_bridge.settings import KAFKA_SOURCE_TOPIC, BridgeSettings
+from kafka_bridge.shutdown import Shutdown
+from kafka_bridge.topics import ensure_topic
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import ensure_readings_streams
 from smart_meter.subjects import KAFKA_READINGS_TOPIC
 
-_log = logging.getLogger("inject.kafka_bridge")
+_log = logging.getLogger("kafka_bridge")
 DIRECTIONS = ("nats-to-kafka", "kafka-to-nats")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m inject.kafka_bridge",
+        prog="python -m kafka_bridge",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
-from smart_meter.stack.base import LocalService
-from smart_meter.stack.errors import StackError
-from smart_meter.stack.java import classpath, java_binary, resolve_jars
+from stack.base import LocalService
+from stack.errors import StackError
+from stack.java import classpath, java_binary, resolve_jars
 
 CASSANDRA_VERSION = "5.0.9"
 _COORDINATES = [f"org.apache.cassandra:cassandra-all:{CASSANDRA_VERSION}"]

@@ -8,8 +8,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from smart_meter.stack.base import LocalService
-from smart_meter.stack.errors import StackError
+from stack.base import LocalService
+from stack.errors import StackError
 
 
 def nats_server_binary() -> str:

@@ -6,13 +6,13 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from smart_meter.stack.base import LocalService, ServiceStatus
-from smart_meter.stack.cassandra import CassandraService
-from smart_meter.stack.errors import StackError
-from smart_meter.stack.influxdb import InfluxDBService
-from smart_meter.stack.kafka import KafkaService
-from smart_meter.stack.nats import NatsService
-from smart_meter.stack.settings import StackSettings
+from stack.base import LocalService, ServiceStatus
+from stack.cassandra import CassandraService
+from stack.errors import StackError
+from stack.influxdb import InfluxDBService
+from stack.kafka import KafkaService
+from stack.nats import NatsService
+from stack.settings import StackSettings
 
 SERVICE_CLASSES: tuple[type[LocalService], ...] = (
     NatsService,

@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from smart_meter.stack.base import run_checked
-from smart_meter.stack.errors import DownloadError, JavaError, StackError
+from stack.base import run_checked
+from stack.errors import DownloadError, JavaError, StackError
 
 _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>

@@ -1,7 +1,7 @@
 """Bring readings from a Kafka topic into the readings stream, for sources that only speak Kafka.
 
 A consumer group reads a chunk of up to ``batch`` records; each record's readings go to
-:class:`~inject.publisher.ReadingPublisher` (partitioned subjects, dedup ids from the
+:class:`~smart_meter.publisher.ReadingPublisher` (partitioned subjects, dedup ids from the
 natural keys); once JetStream acked all of them the chunk's offsets are committed
 (``enable.auto.commit=false``). A crash between the JetStream ack and the commit means
 the chunk is read again and published again with the same ids, which JetStream drops
@@ -22,11 +22,11 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from nats.aio.client import Client as NatsClient
 
-from inject.kafka_bridge.dead_letter import DeadLetters
-from inject.kafka_bridge.settings import BridgeSettings
-from inject.kafka_bridge.shutdown import Shutdown
-from inject.publisher import ReadingPublisher
+from kafka_bridge.dead_letter import DeadLetters
+from kafka_bridge.settings import BridgeSettings
+from kafka_bridge.shutdown import Shutdown
 from smart_meter.codec import ReadingError, decode_message
+from smart_meter.publisher import ReadingPublisher
 
 _log = logging.getLogger(__name__)
 SOURCE = "kafka-bridge/kafka-to-nats"

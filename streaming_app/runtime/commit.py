@@ -28,8 +28,8 @@ from typing import Any, Protocol
 from nats.errors import Error as NatsError
 
 from streaming_app.processed import ProcessedBatch
+from streaming_app.runtime.state_store import Checkpoint
 from streaming_app.sinks.base import Sink, TransientSinkError
-from streaming_app.state_store import Checkpoint
 
 log = logging.getLogger(__name__)
 ACK_TIMEOUT_S = 5.0

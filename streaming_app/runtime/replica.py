@@ -17,9 +17,9 @@ from contextlib import suppress
 
 from nats.errors import Error as NatsError
 
-from streaming_app.commit import BatchAbandonedError, LeaseLostError
-from streaming_app.ownership import Coordinator, Lease, plan
-from streaming_app.worker import PartitionWorker, WorkerContext
+from streaming_app.runtime.commit import BatchAbandonedError, LeaseLostError
+from streaming_app.runtime.ownership import Coordinator, Lease, plan
+from streaming_app.runtime.worker import PartitionWorker, WorkerContext
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 10.0

@@ -11,6 +11,18 @@ from pathlib import Path
 
 import nats
 
+from demo.collect import (
+    MetricCounts,
+    ReadDeadLetter,
+    StoredCounts,
+    metric_counts,
+    next_seq,
+    read_dead_letters,
+    read_findings,
+    stored_counts,
+)
+from demo.deployment import DemoDeployment
+from demo.launch import AppProcess, app_environment, backlog
 from inject.faults import FaultConfig, FaultRecord, ProfileName, read_ground_truth
 from inject.fleet import FleetConfig, meter_id, transformer_id
 from inject.run import InjectOptions, InjectSummary, inject_to_nats
@@ -22,18 +34,6 @@ from smart_meter.streams import (
     ensure_stream,
     findings_stream_config,
 )
-from streaming_app.demo.collect import (
-    MetricCounts,
-    ReadDeadLetter,
-    StoredCounts,
-    metric_counts,
-    next_seq,
-    read_dead_letters,
-    read_findings,
-    stored_counts,
-)
-from streaming_app.demo.deployment import DemoDeployment
-from streaming_app.launch import AppProcess, app_environment, backlog
 from streaming_app.rules.events import Event
 
 INTERVAL_S = 60  # the demo preset's meters read every minute

@@ -27,7 +27,7 @@ from streaming_app.processed import CheckedReading, DeadLetter, ProcessedBatch
 from streaming_app.rules.engine import Validator
 from streaming_app.rules.events import Event
 from streaming_app.rules.totals import DayTotals, TotalsRule
-from streaming_app.state_store import Checkpoint, PartitionState, Recovery, SavedMeter
+from streaming_app.runtime.state_store import Checkpoint, PartitionState, Recovery, SavedMeter
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
 
-from smart_meter.stack.base import LocalService, run_checked
-from smart_meter.stack.errors import StackError
-from smart_meter.stack.java import classpath, java_binary, resolve_jars
 from smart_meter.subjects import DEFAULT_PARTITIONS
+from stack.base import LocalService, run_checked
+from stack.errors import StackError
+from stack.java import classpath, java_binary, resolve_jars
 
 KAFKA_VERSION = "4.3.1"
 LOG4J_VERSION = "2.25.3"

@@ -23,8 +23,8 @@ from typing import ClassVar
 
 import psutil
 
-from smart_meter.stack.errors import PortInUseError, StackError, UnhealthyError
-from smart_meter.stack.settings import StackSettings
+from stack.errors import PortInUseError, StackError, UnhealthyError
+from stack.settings import StackSettings
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,0 @@
-from streaming_app.demo.cli import main
-
-raise SystemExit(main())

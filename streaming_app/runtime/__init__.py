@@ -1,0 +1,1 @@
+"""The streaming app's runtime (placeholder docstring, rewritten below)."""
