@@ -21,6 +21,7 @@ UCI_HEADER = (
     "Sub_metering_1;Sub_metering_2;Sub_metering_3"
 )
 LCL_STD_HEADER = "LCLid,stdorToU,DateTime,KWH/hh (per half hour) "
+LONDON = ZoneInfo("Europe/London")  # --timezone for London wall-clock files
 
 
 def read(
@@ -142,8 +143,8 @@ def test_lcl_header_with_trailing_space_is_detected(tmp_path: Path) -> None:
     name, outcomes = read(path)
     assert name == "lcl"
     assert [(r.meter_id, r.ts, r.import_wh) for r in readings(outcomes)] == [
-        ("MAC000002", utc(2012, 10, 11, 23, 30), 0.0),
-        ("MAC000002", utc(2012, 10, 12, 0, 0), pytest.approx(143.0)),
+        ("MAC000002", utc(2012, 10, 12, 0, 30), 0.0),
+        ("MAC000002", utc(2012, 10, 12, 1, 0), pytest.approx(143.0)),
     ]
 
 
@@ -161,22 +162,22 @@ def test_lcl_tstp_header_is_detected_and_null_is_a_missing_value(tmp_path: Path)
     assert [r.import_wh for r in readings(outcomes)] == [pytest.approx(200.0), pytest.approx(500.0)]
 
 
-def test_lcl_times_are_london_local_winter_and_summer(tmp_path: Path) -> None:
+def test_lcl_times_are_gmt_in_winter_and_summer(tmp_path: Path) -> None:
     path = sample(
         tmp_path,
         "LCLid,tstp,energy(kWh/hh)\n"
         "MAC1,2012-01-15 12:00:00.0000000,0.1\nMAC1,2012-07-15 12:00:00.0000000,0.1\n",
     )
     _, outcomes = read(path)
-    assert [r.ts for r in readings(outcomes)] == [utc(2012, 1, 15, 12), utc(2012, 7, 15, 11)]
+    assert [r.ts for r in readings(outcomes)] == [utc(2012, 1, 15, 12), utc(2012, 7, 15, 12)]
 
 
-def test_lcl_repeated_autumn_hour_keeps_each_meters_order(tmp_path: Path) -> None:
+def test_london_wall_clock_repeated_autumn_hour_keeps_each_meters_order(tmp_path: Path) -> None:
     # 2012-10-28: London clocks go back at 02:00 BST, so 01:00 and 01:30 happen twice.
     local_times = ["00:30", "01:00", "01:30", "01:00", "01:30", "02:00"]
     rows = "".join(f"MAC1,2012-10-28 {t}:00.0000000,0.1\n" for t in local_times)
     path = sample(tmp_path, "LCLid,tstp,energy(kWh/hh)\n" + rows)
-    _, outcomes = read(path)
+    _, outcomes = read(path, options=FormatOptions(timezone=LONDON))
     times = [r.ts for r in readings(outcomes)]
     assert times == [
         utc(2012, 10, 27, 23, 30),
@@ -185,7 +186,9 @@ def test_lcl_repeated_autumn_hour_keeps_each_meters_order(tmp_path: Path) -> Non
     ]
 
 
-def test_lcl_spring_forward_hole_is_a_nonexistent_local_time(tmp_path: Path) -> None:
+def test_london_wall_clock_spring_forward_hole_is_a_nonexistent_local_time(
+    tmp_path: Path,
+) -> None:
     path = sample(
         tmp_path,
         "LCLid,tstp,energy(kWh/hh)\n"
@@ -193,7 +196,7 @@ def test_lcl_spring_forward_hole_is_a_nonexistent_local_time(tmp_path: Path) -> 
         "MAC1,2012-03-25 01:30:00.0000000,0.1\n"
         "MAC1,2012-03-25 02:00:00.0000000,0.1\n",
     )
-    _, outcomes = read(path)
+    _, outcomes = read(path, options=FormatOptions(timezone=LONDON))
     assert bad_reasons(outcomes) == [(3, "nonexistent_local_time")]
     assert [r.ts for r in readings(outcomes)] == [utc(2012, 3, 25, 0, 30), utc(2012, 3, 25, 1)]
 
