@@ -10,7 +10,6 @@ import itertools
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,8 +22,8 @@ from streaming_app.totals import (
     Tariff,
     load_tariff,
 )
+from tests.shared_data import shared_file
 
-DATA = DEFAULT_TARIFF_CSV.parent
 TARIFF = load_tariff()
 MWH_PER_KWH = 1_000_000
 
@@ -36,7 +35,7 @@ def epoch_ms(text: str) -> int:
 def rows(name: str) -> list[tuple[str, int, float]]:
     """(meter, epoch ms, register Wh) of an assignment file ``time;meter;kWh``."""
     out = []
-    for line in (DATA / name).read_text().splitlines():
+    for line in shared_file("ps2024-tp1", name).read_text().splitlines():
         if line.strip():
             when, meter, kwh = line.split(";")
             out.append((meter, epoch_ms(when), float(kwh) * 1000))
@@ -247,5 +246,5 @@ def test_idle_meters_are_evicted() -> None:
 
 
 def test_default_tariff_file_is_the_assignments() -> None:
-    expected = Path(__file__).resolve().parents[3] / "shared/data/ps2024-tp1/tariff.csv"
+    expected = shared_file("ps2024-tp1", "tariff.csv")
     assert expected == DEFAULT_TARIFF_CSV
