@@ -18,8 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from streaming_app.rules.voltage import VoltageRule
+from tests.shared_data import shared_file
 
-UCI_FILE = Path("/work/shared/data/uci-household-power-2006-12.txt")
+UCI_NAME = "uci-household-power-2006-12.txt"  # in ../shared/data
 ROWS = 37_283
 METER_ID = "UCI-1"  # the replay parser's meter id for the single-meter file
 MINUTE_MS = 60_000
@@ -44,6 +45,11 @@ class Episode:
     readings: int
 
 
+def uci_file() -> Path:
+    """The UCI excerpt in the shared data set (a clear failure if it is not there)."""
+    return shared_file(UCI_NAME)
+
+
 def voltage_rule(band: tuple[float, float]) -> VoltageRule:
     """The voltage rule (default sustained time) whose band is exactly ``band``."""
     nominal_v = (band[0] + band[1]) / 2
@@ -54,7 +60,7 @@ def voltage_rule(band: tuple[float, float]) -> VoltageRule:
 
 def raw_frame() -> pd.DataFrame:
     """Event time (UTC epoch ms) and voltage of every row, in file order."""
-    frame = pd.read_csv(UCI_FILE, sep=";", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(uci_file(), sep=";", dtype=str, keep_default_na=False)
     local = pd.to_datetime(frame["Date"] + " " + frame["Time"], dayfirst=True)
     utc = local.dt.tz_localize("Europe/Paris", ambiguous="raise", nonexistent="raise")
     return pd.DataFrame(

@@ -3,6 +3,10 @@
 Exit status: 0 when the file was replayed (bad rows are counted in the report),
 1 when ``--strict`` stopped at a bad row (one line on stderr: ``file:line: reason``),
 2 when the file or the options cannot be used.
+
+Times written without offset are read in the format's zone: UTC for the generic and
+both LCL layouts (Low Carbon London files are GMT all year), Europe/Lisbon for ps2024,
+Europe/Paris for UCI; ``--timezone`` overrides it for a file written in another zone.
 """
 
 from __future__ import annotations
@@ -62,7 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--meter-id", help="meter id for a single-meter file (UCI: UCI-1)")
     parser.add_argument("--meter-prefix", default="", help="put before every meter id")
-    parser.add_argument("--timezone", type=_zone, help="zone of naive local times")
+    parser.add_argument(
+        "--timezone",
+        type=_zone,
+        help="zone of times written without offset, instead of the format's own "
+        "(LCL and generic: UTC); e.g. Europe/London for London wall-clock times",
+    )
     parser.add_argument("--nats-url", help="default: SMART_METER_NATS_URL or nats://127.0.0.1:4222")
     parser.add_argument(
         "--stream", default=READINGS_STREAM, help="JetStream stream (created if missing)"
@@ -78,14 +87,15 @@ def _config(args: argparse.Namespace) -> ReplayConfig:
     return ReplayConfig(speedup=None if args.fast else args.speedup, strict=args.strict)
 
 
-def _reader(args: argparse.Namespace) -> CsvReader:
+def make_reader(args: argparse.Namespace) -> CsvReader:
+    """The file's reader, in the chosen (or detected) format, with the options of ``args``."""
     options = FormatOptions(args.meter_id, args.meter_prefix, args.timezone)
     return CsvReader(args.file, resolve_format(args.file, args.format), options)
 
 
 async def replay_to_nats(args: argparse.Namespace, settings: ConnectionSettings) -> ReplayReport:
     """Connect, make sure the readings stream exists, replay, and close."""
-    reader = _reader(args)
+    reader = make_reader(args)
     nc = await nats.connect(args.nats_url or settings.nats_url)
     try:
         destination = ReadingsDestination(args.stream, args.subject_prefix)

@@ -27,12 +27,12 @@ from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import ensure_readings_streams
 from smart_meter.subjects import READINGS_STREAM, subject_for_meter
+from tests.shared_data import shared_file
+from tests.uci_expectations import uci_file
 
 pytestmark = pytest.mark.integration
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"  # ../shared/data
-UCI_FILE = DATA / "uci-household-power-2006-12.txt"
-PS2024_FILES = [DATA / "ps2024-tp1" / name for name in ("test1.csv", "test-q1.csv", "test-q3.csv")]
+PS2024_NAMES = ("test1.csv", "test-q1.csv", "test-q3.csv")  # in ../shared/data/ps2024-tp1
 REPO = Path(__file__).resolve().parents[2]
 CET = timedelta(hours=1)  # Paris in December/January
 
@@ -73,10 +73,14 @@ async def read_back(
         await sub.unsubscribe()
 
 
-def uci_rows_read_independently() -> list[tuple[datetime, float, float]]:
+def ps2024_file(name: str) -> Path:
+    return shared_file("ps2024-tp1", name)
+
+
+def uci_rows_read_independently(path: Path) -> list[tuple[datetime, float, float]]:
     """(UTC time, voltage, current) of every data line, parsed without the replay code."""
     rows = []
-    for line in UCI_FILE.read_text().splitlines()[1:]:
+    for line in path.read_text().splitlines()[1:]:
         fields = [f.strip() for f in line.split(";")]
         local = datetime.strptime(f"{fields[0]} {fields[1]}", "%d/%m/%Y %H:%M:%S")
         rows.append(((local - CET).replace(tzinfo=UTC), float(fields[4]), float(fields[5])))
@@ -99,12 +103,13 @@ async def test_uci_and_ps2024_files_are_read_back_row_for_row(
     nc = await nats.connect(connections.nats_url)
     js = nc.jetstream()
     prefix = run_prefix()
+    uci_path, ps2024_paths = uci_file(), [ps2024_file(name) for name in PS2024_NAMES]
     try:
         await ensure_readings_streams(js)
         start_seq = await last_seq(js)
         publisher = ReadingPublisher(nc, connections.partitions, batch_size=200)
         reports = {}
-        for path in [UCI_FILE, *PS2024_FILES]:
+        for path in [uci_path, *ps2024_paths]:
             options = FormatOptions(meter_prefix=f"{prefix}{path.stem}-")
             reader = CsvReader(path, resolve_format(path), options)
             reports[path] = await replay_file(reader, publisher, ReplayConfig(speedup=None))
@@ -113,17 +118,17 @@ async def test_uci_and_ps2024_files_are_read_back_row_for_row(
     finally:
         await nc.close()
 
-    uci_expected = uci_rows_read_independently()
-    uci_report = reports[UCI_FILE]
+    uci_expected = uci_rows_read_independently(uci_path)
+    uci_report = reports[uci_path]
     assert (uci_report.rows_read, uci_report.bad_rows) == (len(uci_expected), 0) == (37_283, 0)
     assert (uci_report.readings_stored, uci_report.duplicates) == (37_283, 0)
-    uci_found = found[f"{prefix}{UCI_FILE.stem}-UCI-1"]
+    uci_found = found[f"{prefix}{uci_path.stem}-UCI-1"]
     assert [(r.ts, r.voltage_v, r.current_a) for r in uci_found] == [
         (ts, (voltage,), (current,)) for ts, voltage, current in uci_expected
     ]
     assert uci_found[-1].import_wh == pytest.approx(1_063_843.533, abs=0.01)
 
-    for path in PS2024_FILES:
+    for path in ps2024_paths:
         expected = ps2024_rows_read_independently(path)
         report = reports[path]
         rows = sum(len(v) for v in expected.values())
@@ -145,7 +150,7 @@ async def run_cli(*args: str, nats_url: str) -> subprocess.CompletedProcess[str]
 async def test_cli_replays_a_file_and_prints_the_report(connections: ConnectionSettings) -> None:
     nc = await nats.connect(connections.nats_url)
     js = nc.jetstream()
-    prefix, path = run_prefix(), PS2024_FILES[1]
+    prefix, path = run_prefix(), ps2024_file("test-q1.csv")
     try:
         await ensure_readings_streams(js)
         start_seq = await last_seq(js)

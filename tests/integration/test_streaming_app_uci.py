@@ -43,19 +43,16 @@ from tests.uci_expectations import (
     ROWS,
     TIGHT,
     TIGHT_EPISODES,
-    UCI_FILE,
     Episode,
     GapKey,
     expected_episodes,
     expected_gaps,
     raw_frame,
+    uci_file,
     voltage_rule,
 )
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(not UCI_FILE.exists(), reason=f"{UCI_FILE} not present"),
-]
+pytestmark = pytest.mark.integration
 
 BANDS = {"en50160": EN_50160, "tight": TIGHT}
 EPISODE_COLUMNS = "meter_id, start_ts, end_ts, min_v, max_v, direction, duration, readings, ongoing"
@@ -103,7 +100,7 @@ def replayed(connections: ConnectionSettings) -> Iterator[Replayed]:
     """The file through the replay CLI into a stream of its own (deleted afterwards)."""
     names = Names()
     command = [
-        sys.executable, "-m", "inject.replay", str(UCI_FILE), "--format", "uci", "--fast",
+        sys.executable, "-m", "inject.replay", str(uci_file()), "--format", "uci", "--fast",
         "--stream", names.stream, "--subject-prefix", names.prefix, "--no-progress",
     ]  # fmt: skip
     try:

@@ -12,15 +12,16 @@ import pytest
 
 from inject.replay import CsvReader, FormatOptions, ReplayError, RowOutcome, resolve_format
 from smart_meter.reading import Reading
+from tests.shared_data import shared_file
+from tests.uci_expectations import uci_file
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"  # ../shared/data
-UCI_FILE = DATA / "uci-household-power-2006-12.txt"
-PS2024_FILES = [DATA / "ps2024-tp1" / name for name in ("test1.csv", "test-q1.csv", "test-q3.csv")]
+PS2024_NAMES = ("test1.csv", "test-q1.csv", "test-q3.csv")  # in ../shared/data/ps2024-tp1
 UCI_HEADER = (
     "Date;Time;Global_active_power;Global_reactive_power;Voltage;Global_intensity;"
     "Sub_metering_1;Sub_metering_2;Sub_metering_3"
 )
 LCL_STD_HEADER = "LCLid,stdorToU,DateTime,KWH/hh (per half hour) "
+LONDON = ZoneInfo("Europe/London")  # --timezone for London wall-clock files
 
 
 def read(
@@ -42,6 +43,10 @@ def readings(outcomes: list[RowOutcome]) -> list[Reading]:
 
 def bad_reasons(outcomes: list[RowOutcome]) -> list[tuple[int, str]]:
     return [(o.line_no, o.bad.reason) for o in outcomes if o.bad is not None]
+
+
+def ps2024_file(name: str) -> Path:
+    return shared_file("ps2024-tp1", name)
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -142,8 +147,8 @@ def test_lcl_header_with_trailing_space_is_detected(tmp_path: Path) -> None:
     name, outcomes = read(path)
     assert name == "lcl"
     assert [(r.meter_id, r.ts, r.import_wh) for r in readings(outcomes)] == [
-        ("MAC000002", utc(2012, 10, 11, 23, 30), 0.0),
-        ("MAC000002", utc(2012, 10, 12, 0, 0), pytest.approx(143.0)),
+        ("MAC000002", utc(2012, 10, 12, 0, 30), 0.0),
+        ("MAC000002", utc(2012, 10, 12, 1, 0), pytest.approx(143.0)),
     ]
 
 
@@ -161,22 +166,22 @@ def test_lcl_tstp_header_is_detected_and_null_is_a_missing_value(tmp_path: Path)
     assert [r.import_wh for r in readings(outcomes)] == [pytest.approx(200.0), pytest.approx(500.0)]
 
 
-def test_lcl_times_are_london_local_winter_and_summer(tmp_path: Path) -> None:
+def test_lcl_times_are_gmt_in_winter_and_summer(tmp_path: Path) -> None:
     path = sample(
         tmp_path,
         "LCLid,tstp,energy(kWh/hh)\n"
         "MAC1,2012-01-15 12:00:00.0000000,0.1\nMAC1,2012-07-15 12:00:00.0000000,0.1\n",
     )
     _, outcomes = read(path)
-    assert [r.ts for r in readings(outcomes)] == [utc(2012, 1, 15, 12), utc(2012, 7, 15, 11)]
+    assert [r.ts for r in readings(outcomes)] == [utc(2012, 1, 15, 12), utc(2012, 7, 15, 12)]
 
 
-def test_lcl_repeated_autumn_hour_keeps_each_meters_order(tmp_path: Path) -> None:
+def test_london_wall_clock_repeated_autumn_hour_keeps_each_meters_order(tmp_path: Path) -> None:
     # 2012-10-28: London clocks go back at 02:00 BST, so 01:00 and 01:30 happen twice.
     local_times = ["00:30", "01:00", "01:30", "01:00", "01:30", "02:00"]
     rows = "".join(f"MAC1,2012-10-28 {t}:00.0000000,0.1\n" for t in local_times)
     path = sample(tmp_path, "LCLid,tstp,energy(kWh/hh)\n" + rows)
-    _, outcomes = read(path)
+    _, outcomes = read(path, options=FormatOptions(timezone=LONDON))
     times = [r.ts for r in readings(outcomes)]
     assert times == [
         utc(2012, 10, 27, 23, 30),
@@ -185,7 +190,9 @@ def test_lcl_repeated_autumn_hour_keeps_each_meters_order(tmp_path: Path) -> Non
     ]
 
 
-def test_lcl_spring_forward_hole_is_a_nonexistent_local_time(tmp_path: Path) -> None:
+def test_london_wall_clock_spring_forward_hole_is_a_nonexistent_local_time(
+    tmp_path: Path,
+) -> None:
     path = sample(
         tmp_path,
         "LCLid,tstp,energy(kWh/hh)\n"
@@ -193,7 +200,7 @@ def test_lcl_spring_forward_hole_is_a_nonexistent_local_time(tmp_path: Path) -> 
         "MAC1,2012-03-25 01:30:00.0000000,0.1\n"
         "MAC1,2012-03-25 02:00:00.0000000,0.1\n",
     )
-    _, outcomes = read(path)
+    _, outcomes = read(path, options=FormatOptions(timezone=LONDON))
     assert bad_reasons(outcomes) == [(3, "nonexistent_local_time")]
     assert [r.ts for r in readings(outcomes)] == [utc(2012, 3, 25, 0, 30), utc(2012, 3, 25, 1)]
 
@@ -221,8 +228,9 @@ def _independent_ps2024_rows(path: Path) -> list[tuple[str, str, float]]:
     return [(f[0], f[1], float(f[2])) for f in (line.split(";") for line in lines if line)]
 
 
-@pytest.mark.parametrize("path", PS2024_FILES, ids=lambda p: p.name)
-def test_ps2024_real_file_every_row_is_a_reading_with_its_register(path: Path) -> None:
+@pytest.mark.parametrize("name", PS2024_NAMES)
+def test_ps2024_real_file_every_row_is_a_reading_with_its_register(name: str) -> None:
+    path = ps2024_file(name)
     expected = _independent_ps2024_rows(path)
     name, outcomes = read(path)
     assert name == "ps2024"
@@ -233,7 +241,7 @@ def test_ps2024_real_file_every_row_is_a_reading_with_its_register(path: Path) -
 
 
 def test_ps2024_real_files_hold_443_rows() -> None:
-    counts = {path.name: len(_independent_ps2024_rows(path)) for path in PS2024_FILES}
+    counts = {name: len(_independent_ps2024_rows(ps2024_file(name))) for name in PS2024_NAMES}
     assert counts == {"test1.csv": 293, "test-q1.csv": 5, "test-q3.csv": 145}
 
 
@@ -266,8 +274,9 @@ def test_ps2024_bad_rows_are_counted(tmp_path: Path) -> None:
 
 
 def test_uci_real_file_every_row_is_counted() -> None:
-    data_lines = UCI_FILE.read_bytes().splitlines()[1:]  # counted without the csv module
-    name, outcomes = read(UCI_FILE)
+    path = uci_file()
+    data_lines = path.read_bytes().splitlines()[1:]  # counted without the csv module
+    name, outcomes = read(path)
     assert name == "uci"
     assert len(data_lines) == 37_283
     assert len(outcomes) == len(data_lines)
@@ -276,7 +285,7 @@ def test_uci_real_file_every_row_is_counted() -> None:
 
 
 def test_uci_real_file_values_and_its_two_three_minute_jumps() -> None:
-    _, outcomes = read(UCI_FILE)
+    _, outcomes = read(uci_file())
     got = readings(outcomes)
     first = got[0]
     assert (first.meter_id, first.ts) == ("UCI-1", utc(2006, 12, 16, 16, 24))  # CET = UTC+1
@@ -332,7 +341,7 @@ def test_uci_voltage_outside_the_reading_limits_is_an_invalid_reading(tmp_path: 
 
 def test_a_file_in_no_known_format_is_refused_with_its_first_line() -> None:
     with pytest.raises(ReplayError, match=r"tariff.csv:1: no known format"):
-        resolve_format(DATA / "ps2024-tp1" / "tariff.csv")
+        resolve_format(ps2024_file("tariff.csv"))
 
 
 def test_a_byte_order_mark_does_not_hide_the_header(tmp_path: Path) -> None:

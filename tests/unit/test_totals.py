@@ -23,8 +23,8 @@ from streaming_app.totals import (
     Tariff,
     load_tariff,
 )
+from tests.shared_data import shared_file
 
-DATA = Path(__file__).resolve().parents[3] / "shared/data/ps2024-tp1"
 TARIFF = load_tariff()
 MWH_PER_KWH = 1_000_000
 
@@ -36,7 +36,7 @@ def epoch_ms(text: str) -> int:
 def rows(name: str) -> list[tuple[str, int, float]]:
     """(meter, epoch ms, register Wh) of an assignment file ``time;meter;kWh``."""
     out = []
-    for line in (DATA / name).read_text().splitlines():
+    for line in shared_file("ps2024-tp1", name).read_text().splitlines():
         if line.strip():
             when, meter, kwh = line.split(";")
             out.append((meter, epoch_ms(when), float(kwh) * 1000))
@@ -248,4 +248,4 @@ def test_idle_meters_are_evicted() -> None:
 
 def test_default_tariff_ships_with_the_package_and_prices_as_the_assignments() -> None:
     assert DEFAULT_TARIFF_CSV.is_relative_to(Path(__file__).resolve().parents[2] / "smart_meter")
-    assert load_tariff(DEFAULT_TARIFF_CSV) == load_tariff(DATA / "tariff.csv")
+    assert load_tariff(DEFAULT_TARIFF_CSV) == load_tariff(shared_file("ps2024-tp1", "tariff.csv"))

@@ -23,26 +23,24 @@ from tests.uci_expectations import (
     ROWS,
     TIGHT,
     TIGHT_EPISODES,
-    UCI_FILE,
     Episode,
     GapKey,
     expected_episodes,
     expected_gaps,
     raw_frame,
+    uci_file,
     voltage_rule,
 )
-
-pytestmark = pytest.mark.skipif(not UCI_FILE.exists(), reason=f"{UCI_FILE} not present")
-
 
 # ---------------------------------------------------------------- the pipeline's side
 
 
 def replayed_readings() -> list[Reading]:
     """The file through the replay's own reader and UCI parser; no row may be bad."""
-    fmt = resolve_format(UCI_FILE)
+    path = uci_file()
+    fmt = resolve_format(path)
     assert fmt.name == "uci"
-    outcomes = list(CsvReader(UCI_FILE, fmt, FormatOptions()).rows())
+    outcomes = list(CsvReader(path, fmt, FormatOptions()).rows())
     assert [o.bad for o in outcomes if o.bad is not None] == []
     return [o.reading for o in outcomes if o.reading is not None]
 
