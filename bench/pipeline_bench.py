@@ -68,9 +68,9 @@ from smart_meter.storage.session import open_session
 from smart_meter.streams import readings_stream_config
 from smart_meter.subjects import READINGS_PREFIX, ReadingsDestination, partition_of
 from streaming_app.processed import CheckedReading, ProcessedBatch
-from streaming_app.rules import Validator, Verdict, prod_settings
-from streaming_app.runtime.batching import running_totals
+from streaming_app.rules import Validator, Verdict
 from streaming_app.sinks.cassandra_sink import CassandraSink
+from streaming_app.validation import prod_settings
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[1]
@@ -211,11 +211,11 @@ def processed_batches(
     for reading, verdict in zip(readings, verdicts, strict=True):
         checked = CheckedReading(reading, verdict, now_ms)
         by_partition.setdefault(partition_of(reading.meter_id, partitions), []).append(checked)
-    batches, rule = [], prod_settings().totals
+    batches = []
     for partition, group in by_partition.items():
         for i in range(0, len(group), FETCH_BATCH):
             chunk = group[i : i + FETCH_BATCH]
-            totals = running_totals(validator, rule, {c.reading.meter_id for c in chunk})
+            totals = validator.running(sorted({c.reading.meter_id for c in chunk}))
             batches.append(ProcessedBatch(partition, now_ms, tuple(chunk), totals=tuple(totals)))
     return batches
 

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from demo.run import INTERVAL_S, DemoRun
 from demo.scoring import ScoreReport, malformed_kind, score
-from streaming_app.rules.settings import demo_settings
+from streaming_app.validation import demo_settings
 
 
 def score_run(run: DemoRun) -> ScoreReport:

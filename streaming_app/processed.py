@@ -7,13 +7,12 @@ batch written twice — after a crash between the sinks and the ack — changes 
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from smart_meter.reading import Reading
 from streaming_app.rules.engine import Verdict
 from streaming_app.rules.events import Event
-from streaming_app.rules.totals import DayTotals
+from streaming_app.totals import DayTotals
 
 
 @dataclass(frozen=True)
@@ -48,10 +47,4 @@ class ProcessedBatch:
     events: tuple[Event, ...] = ()  # validator findings and timer expiries, in order
     dead_letters: tuple[DeadLetter, ...] = ()
     watermark_ms: int | None = None
-    counts: Counter[str] = field(default_factory=Counter)  # e.g. status:flagged, rule:gap
     totals: tuple[DayTotals, ...] = ()  # days the batch ended, then each meter's day so far
-
-    @property
-    def stored(self) -> tuple[CheckedReading, ...]:
-        """Readings that go to the raw table (everything parsed except rejected ones)."""
-        return tuple(r for r in self.readings if r.verdict.status.value != "rejected")

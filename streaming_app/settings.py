@@ -4,7 +4,7 @@ Precedence, highest first: keyword arguments (the CLI), environment variables
 ``SMART_METER_APP_*`` (e.g. ``SMART_METER_APP_FETCH_BATCH=512``,
 ``SMART_METER_APP_PARTITIONS=0,1,2``), a TOML or JSON file (``--config`` or
 ``SMART_METER_APP_CONFIG_FILE``), the defaults below. Rule parameters come from the
-preset (:mod:`streaming_app.rules.settings`, itself overridable with
+preset (:mod:`streaming_app.validation`, itself overridable with
 ``SMART_METER_VALIDATION_*``). Where NATS, Cassandra and InfluxDB are, and how many
 partitions the readings subjects have, is :class:`smart_meter.settings.ConnectionSettings`.
 """
@@ -31,7 +31,7 @@ from pydantic_settings import (
 )
 
 from smart_meter.subjects import READINGS_PREFIX, READINGS_STREAM, ReadingsDestination
-from streaming_app.rules.settings import PRESETS, ValidationSettings
+from streaming_app.validation import PRESETS, ValidationSettings
 
 CONFIG_FILE_ENV = "SMART_METER_APP_CONFIG_FILE"
 _config_file: ContextVar[Path | None] = ContextVar("_config_file", default=None)

@@ -1,4 +1,4 @@
-"""What the totals table should hold: :class:`RunningTotals` fed every reading directly.
+"""What the totals table should hold: the totals arithmetic fed every reading directly.
 
 ``expected_totals(readings)`` maps (meter, day) to the figures of a ``meter_totals_by_day``
 row (:data:`FIGURES`): the final figures of every day a later reading ended, and each
@@ -9,12 +9,13 @@ meter's day in progress. Meant for clean streams, where every reading counts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC
+from datetime import UTC, tzinfo
 from typing import Any
 
+from smart_meter.energy.attribution import HALF_HOUR_MS
+from smart_meter.energy.tariff import Tariff, load_tariff
 from smart_meter.reading import Reading
-from streaming_app.rules.totals import DayTotals
-from streaming_app.totals import HALF_HOUR_MS, DayTotal, RunningTotals, load_tariff
+from streaming_app.totals import DayTotal, DayTotals, MeterTotals, MonthTotal, RunningTotals
 
 FIGURES = ("energy_mwh", "cost", "half_hours", "month_mwh", "month_cost", "final")
 STORED_COLUMNS = (
@@ -24,6 +25,26 @@ STORED_COLUMNS = (
 Expected = dict[tuple[str, str], tuple[Any, ...]]
 
 
+class TotalsTable:
+    """The arithmetic with each meter's state kept here, as the engine keeps it for the app."""
+
+    def __init__(self, tariff: Tariff, zone: tzinfo = UTC, **options: int) -> None:
+        self.arithmetic = RunningTotals(tariff, zone, **options)
+        self.meters: dict[str, MeterTotals] = {}
+
+    def add(
+        self, meter_id: str, ts_ms: int, register_wh: float, energy_wh: float | None = None
+    ) -> list[DayTotal | MonthTotal]:
+        state = self.meters.setdefault(meter_id, MeterTotals())
+        return self.arithmetic.count(meter_id, state, ts_ms, register_wh, energy_wh)
+
+    def add_reading(self, reading: Reading) -> list[DayTotal | MonthTotal]:
+        return self.add(reading.meter_id, reading.ts_ms, reading.import_wh)
+
+    def totals(self, meter_id: str) -> MeterTotals | None:
+        return self.meters.get(meter_id)
+
+
 def figures(totals: DayTotals) -> tuple[Any, ...]:
     """A :class:`DayTotals` as :data:`FIGURES`."""
     return tuple(getattr(totals, name) for name in FIGURES)
@@ -31,7 +52,7 @@ def figures(totals: DayTotals) -> tuple[Any, ...]:
 
 def expected_totals(readings: Iterable[Reading]) -> Expected:
     """The figures of each meter-day, from the default tariff in UTC days."""
-    totals, rows, meters = RunningTotals(load_tariff()), {}, set()
+    totals, rows, meters = TotalsTable(load_tariff()), {}, set()
     for reading in readings:
         meters.add(reading.meter_id)
         for closed in totals.add_reading(reading):

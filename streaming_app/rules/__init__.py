@@ -13,7 +13,6 @@ from typing import Any
 from streaming_app.rules.base import RULE_TYPES, Action, Context, Finding, Rule
 from streaming_app.rules.engine import Quality, Status, Validator, Verdict
 from streaming_app.rules.events import Lateness
-from streaming_app.rules.settings import PRESETS, ValidationSettings, demo_settings, prod_settings
 
 
 def rule_types() -> dict[str, type[Rule[Any]]]:
@@ -24,7 +23,6 @@ def rule_types() -> dict[str, type[Rule[Any]]]:
 
 
 __all__ = [
-    "PRESETS",
     "Action",
     "Context",
     "Finding",
@@ -32,10 +30,7 @@ __all__ = [
     "Quality",
     "Rule",
     "Status",
-    "ValidationSettings",
     "Validator",
     "Verdict",
-    "demo_settings",
-    "prod_settings",
     "rule_types",
 ]

@@ -9,7 +9,8 @@ verbs:
   the meter's state in place;
 - ``expire(meter_id, state, watermark_ms) -> list[Finding]``: event-time timers (a meter
   gone silent); ``deadline_ms(state)`` says when the next one is due;
-- ``suspects_time(reading)``: whether its event time must not move the watermark;
+- ``suspects_time(reading, received_ms)``: whether its event time must not move any
+  watermark;
 - ``dump_state(state)`` / ``load_state(data)``: JSON-ready form of the state.
 
 Rules never read a clock: time comes from the reading, or from the watermark in the
@@ -19,6 +20,7 @@ rejected reading never becomes a reference for later ones.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
@@ -43,11 +45,18 @@ class Action(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What the engine knows besides the reading: the event-time watermark before it, and
-    what the rules before this one found about the reading (a rollover's energy)."""
+    """What the engine knows besides the reading.
+
+    ``watermark_ms`` is the reading's *meter's* event-time watermark before it (its newest
+    trusted event time minus the out-of-orderness bound): lateness is judged per meter, so
+    no other meter's clock can make this one late. ``received_ms`` is when the platform
+    received the reading (the JetStream message's stored timestamp: the same on every
+    redelivery), ``None`` when unknown. ``findings`` are what the rules before this one
+    found about the reading (a rollover's energy)."""
 
     watermark_ms: int | None = None
     findings: tuple[Finding, ...] = ()
+    received_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,23 +89,16 @@ def _state_adapter(state_type: type[Any]) -> TypeAdapter[Any]:
     return adapter
 
 
-class Rule(BaseModel, Generic[StateT]):
-    """Base of every rule: frozen parameters, an id, a flag/reject switch."""
+class Stateful(BaseModel, Generic[StateT]):
+    """What rules and aggregators share: frozen parameters, an id, and per-meter state
+    that the engine owns (made, saved and restored through these verbs)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: ClassVar[str] = ""
     state_type: ClassVar[type[Any]]
-    supported_actions: ClassVar[frozenset[Action]] = frozenset(Action)
 
-    id: str = Field(default="", description="rule id in quality flags; defaults to the kind")
-    action: Action = Field(default=Action.FLAG, description="flag or reject a failing reading")
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        if cls.__dict__.get("kind"):
-            RULE_TYPES[cls.kind] = cls
+    id: str = Field(default="", description="id in quality flags and saved state; the kind")
 
     @model_validator(mode="before")
     @classmethod
@@ -105,17 +107,53 @@ class Rule(BaseModel, Generic[StateT]):
             return {**data, "id": cls.kind}
         return data
 
+    def new_state(self) -> StateT:
+        """The state of a meter not seen yet."""
+        state: StateT = self.state_type()
+        return state
+
+    def dump_state(self, state: StateT) -> Any:
+        """The state as JSON-ready data."""
+        return _state_adapter(self.state_type).dump_python(state, mode="json")
+
+    def load_state(self, data: Any) -> StateT:
+        """A state from :meth:`dump_state` output."""
+        state: StateT = _state_adapter(self.state_type).validate_python(data)
+        return state
+
+
+class Aggregator(Stateful[StateT]):
+    """What runs after every rule, on each reading no rule rejected and no duplicate halted:
+    it never judges a reading; it keeps figures (running totals) in the meter's state."""
+
+    def add(self, reading: Reading, state: StateT, findings: Sequence[Finding]) -> list[Any]:
+        """Count the reading (``findings``: what the rules said of it); figures it closed."""
+        raise NotImplementedError
+
+    def running(self, meter_id: str, state: StateT) -> Any | None:
+        """The figures in progress (``None`` before the meter's first counted reading)."""
+        raise NotImplementedError
+
+
+class Rule(Stateful[StateT]):
+    """Base of every rule: frozen parameters, an id, a flag/reject switch."""
+
+    supported_actions: ClassVar[frozenset[Action]] = frozenset(Action)
+
+    action: Action = Field(default=Action.FLAG, description="flag or reject a failing reading")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if cls.__dict__.get("kind"):
+            RULE_TYPES[cls.kind] = cls
+
     @field_validator("action")
     @classmethod
     def _supported_action(cls, action: Action) -> Action:
         if action not in cls.supported_actions:
             raise ValueError(f"{cls.kind} supports {sorted(cls.supported_actions)}, not {action}")
         return action
-
-    def new_state(self) -> StateT:
-        """The state of a meter this rule has not seen yet."""
-        state: StateT = self.state_type()
-        return state
 
     def evaluate(self, reading: Reading, state: StateT, context: Context) -> list[Finding]:
         """Judge one reading; update ``state`` in place."""
@@ -129,20 +167,12 @@ class Rule(BaseModel, Generic[StateT]):
         """Watermark at which ``expire`` has something to say; ``None``: no timer."""
         return None
 
-    def suspects_time(self, reading: Reading) -> bool:
-        """Whether the reading's event time is not to be trusted to move the fleet's
-        watermark (a clock off the grid). A function of the reading alone, so that a
-        reading skipped on recovery moves the watermark exactly as it did the first time."""
+    def suspects_time(self, reading: Reading, received_ms: int | None) -> bool:
+        """Whether the reading's event time is not to be trusted to move any watermark (a
+        clock off the grid, a time in the future). A function of the reading and the time
+        it was received alone, so that a reading skipped on recovery moves the watermarks
+        exactly as it did the first time."""
         return False
-
-    def dump_state(self, state: StateT) -> Any:
-        """The state as JSON-ready data."""
-        return _state_adapter(self.state_type).dump_python(state, mode="json")
-
-    def load_state(self, data: Any) -> StateT:
-        """A state from :meth:`dump_state` output."""
-        state: StateT = _state_adapter(self.state_type).validate_python(data)
-        return state
 
     def fail(self, reason: str, event: Event | None = None, *, halt: bool = False) -> Finding:
         """A finding that fails the reading with this rule's action."""

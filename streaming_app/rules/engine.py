@@ -1,15 +1,28 @@
-"""The validator: a rule set, per-meter state, an event-time watermark and timers.
+"""The validator: rules, aggregators, per-meter state, event-time watermarks and timers.
 
-``process(reading)`` runs the rules in order over the meter's state and returns a
-:class:`Verdict`; each rule's context carries what the rules before it found about the
-reading. A finding that rejects the reading, or halts it (a duplicate), stops
+``process(reading, received_ms)`` runs the rules in order over the meter's state and
+returns a :class:`Verdict`; each rule's context carries what the rules before it found
+about the reading. A finding that rejects the reading, or halts it (a duplicate), stops
 the rules after it; on a rejection, the rules before it forget the reading too (their
-state is restored), so a rejected reading is never a reference for later ones. The
-watermark is the newest trusted event time seen minus ``out_of_orderness_ms`` (never
-going back): a reading whose clock a rule suspects (off its meter's grid) does not move
-it, so one meter with a fast clock cannot make the fleet late. ``expire()`` fires the
-event-time timers the watermark has passed (a meter gone silent). ``evict_idle()`` drops
-meters idle for longer than ``meter_ttl_ms``, so state stays bounded. Nothing here reads a clock.
+state is restored), so a rejected reading is never a reference for later ones. Readings
+no rule rejected or halted then go through the aggregators (running totals), whose
+figures travel in ``Verdict.figures``, apart from the findings.
+
+Two watermarks, both moved only by *trusted* event times (no rule suspects the clock:
+off the meter's grid, or dated ahead of its receipt), never going back:
+
+- each meter's own: its newest trusted event time minus ``out_of_orderness_ms``. Lateness
+  is judged against it, so a meter is late only against its own readings, and no other
+  meter's clock can make it late;
+- the partition's (:attr:`Validator.watermark_ms`): the newest trusted event time of any
+  meter, each capped at the time its reading was received, minus the same bound. It
+  drives the timers (a meter gone silent: ``expire()``), idle eviction and the
+  checkpoint. The cap keeps a clock running ahead of the platform from firing the
+  other meters' timers early; for a replay of old files, receipt times lie far ahead
+  of event times and the watermark follows event time.
+
+``evict_idle()`` drops meters idle for longer than ``meter_ttl_ms``, so state stays
+bounded. Nothing here reads a clock: receipt times come with the readings.
 """
 
 from __future__ import annotations
@@ -21,14 +34,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import orjson
-
 from smart_meter.reading import Reading
-from streaming_app.rules.base import Action, Context, Finding, Rule
+from streaming_app.rules.base import Action, Aggregator, Context, Finding, Rule
 from streaming_app.rules.events import DuplicateEvent, Event, LateEvent, Lateness
-from streaming_app.rules.state import MeterState, StateVersionError
-
-SNAPSHOT_VERSION = 1
+from streaming_app.rules.state import MeterState
 
 
 class Status(StrEnum):
@@ -58,6 +67,7 @@ class Verdict:
     lateness: Lateness
     findings: tuple[Finding, ...]
     quality: Quality = Quality.ACTUAL
+    figures: tuple[Any, ...] = ()  # what the aggregators closed (a day's final totals)
 
     @property
     def failed_rules(self) -> tuple[str, ...]:
@@ -117,12 +127,19 @@ class Validator:
     """Validates readings of many meters against one rule set."""
 
     def __init__(
-        self, rules: Sequence[Rule[Any]], *, out_of_orderness_ms: int, meter_ttl_ms: int
+        self,
+        rules: Sequence[Rule[Any]],
+        aggregators: Sequence[Aggregator[Any]] = (),
+        *,
+        out_of_orderness_ms: int,
+        meter_ttl_ms: int,
     ) -> None:
-        ids = [rule.id for rule in rules]
+        ids = [part.id for part in (*rules, *aggregators)]
         if len(set(ids)) != len(ids):
-            raise ValueError(f"rule ids must be unique, got {ids}")
+            raise ValueError(f"rule and aggregator ids must be unique, got {ids}")
         self.rules = tuple(rules)
+        self.aggregators = tuple(aggregators)
+        self._parts = (*self.rules, *self.aggregators)
         self.out_of_orderness_ms = out_of_orderness_ms
         self.meter_ttl_ms = meter_ttl_ms
         self._timed = tuple(r for r in self.rules if type(r).deadline_ms is not Rule.deadline_ms)
@@ -147,12 +164,37 @@ class Validator:
     def __len__(self) -> int:
         return len(self._meters)
 
-    def process(self, reading: Reading) -> Verdict:
-        """Validate one reading and update its meter's state."""
-        state = self._meters.get(reading.meter_id)
+    def process(self, reading: Reading, received_ms: int | None = None) -> Verdict:
+        """Validate one reading (received by the platform at ``received_ms``, if known),
+        aggregate it if no rule rejected or halted it, and update its meter's state."""
+        state = self._meter(reading.meter_id)
+        findings = self._evaluate(reading, state, received_ms)
+        status = _status(findings)
+        halted = any(f.halt for f in findings)
+        figures: tuple[Any, ...] = ()
+        if status is not Status.REJECTED and not halted:
+            figures = self._aggregate(reading, state, findings)
+        if status is not Status.REJECTED:
+            state.last_event_ms = max(state.last_event_ms, reading.ts_ms)
+        if self._trusted(reading, received_ms):
+            progress = state.progress_ms
+            state.progress_ms = reading.ts_ms if progress is None else max(progress, reading.ts_ms)
+            self._advance(_capped(reading.ts_ms, received_ms) - self.out_of_orderness_ms)
+        self._schedule(state)
+        return self._verdict(reading, status, findings, figures)
+
+    def _meter(self, meter_id: str) -> MeterState:
+        state = self._meters.get(meter_id)
         if state is None:
-            state = self._meters[reading.meter_id] = MeterState.empty(reading.meter_id, self.rules)
-        context = Context(self._watermark_ms)
+            state = self._meters[meter_id] = MeterState.empty(meter_id, self._parts)
+        return state
+
+    def _evaluate(
+        self, reading: Reading, state: MeterState, received_ms: int | None
+    ) -> list[Finding]:
+        """Every rule in order, until one rejects (earlier ones then forget) or halts."""
+        watermark_ms = self.meter_watermark_ms(state)
+        context = Context(watermark_ms, (), received_ms)
         findings: list[Finding] = []
         saved: dict[str, Any] = {}
         for index, rule in enumerate(self.rules):
@@ -163,20 +205,34 @@ class Validator:
                 continue
             findings.extend(found)
             if any(f.action is Action.REJECT for f in found):
-                findings = self._roll_back(state, saved, findings)
-                break
+                return self._roll_back(state, saved, findings)
             if any(f.halt for f in found):
                 break
-            context = Context(self._watermark_ms, tuple(findings))
-        ts_ms = reading.ts_ms
-        state.last_event_ms = max(state.last_event_ms, ts_ms)
-        self.advance_past(reading)
-        self._schedule(state)
-        if not findings:
-            return Verdict(reading.meter_id, ts_ms, Status.ACCEPTED, Lateness.ON_TIME, ())
+            context = Context(watermark_ms, tuple(findings), received_ms)
+        return findings
+
+    def _aggregate(
+        self, reading: Reading, state: MeterState, findings: Sequence[Finding]
+    ) -> tuple[Any, ...]:
+        return tuple(
+            figure
+            for aggregator in self.aggregators
+            for figure in aggregator.add(reading, state.rules[aggregator.id], findings)
+        )
+
+    @staticmethod
+    def _verdict(
+        reading: Reading, status: Status, findings: list[Finding], figures: tuple[Any, ...]
+    ) -> Verdict:
         late = next((f.event for f in findings if isinstance(f.event, LateEvent)), None)
         lateness = Lateness.ON_TIME if late is None else late.lateness
-        return Verdict(reading.meter_id, ts_ms, _status(findings), lateness, tuple(findings))
+        meter_id, ts_ms = reading.meter_id, reading.ts_ms
+        return Verdict(meter_id, ts_ms, status, lateness, tuple(findings), figures=figures)
+
+    def meter_watermark_ms(self, state: MeterState) -> int | None:
+        """The meter's own watermark: its newest trusted event time minus the bound."""
+        progress = state.progress_ms
+        return None if progress is None else progress - self.out_of_orderness_ms
 
     def _roll_back(
         self, state: MeterState, saved: dict[str, Any], findings: list[Finding]
@@ -192,10 +248,14 @@ class Validator:
             if f.failed or f.rule_id not in saved
         ]
 
-    def advance_past(self, reading: Reading) -> None:
-        """Move the watermark for a reading's event time, unless a rule suspects its clock."""
-        if not any(rule.suspects_time(reading) for rule in self._time_checks):
-            self._advance(reading.ts_ms - self.out_of_orderness_ms)
+    def advance_past(self, reading: Reading, received_ms: int | None = None) -> None:
+        """Move the partition's watermark as :meth:`process` did for ``reading`` (one its
+        meter's saved state already holds, skipped on recovery)."""
+        if self._trusted(reading, received_ms):
+            self._advance(_capped(reading.ts_ms, received_ms) - self.out_of_orderness_ms)
+
+    def _trusted(self, reading: Reading, received_ms: int | None) -> bool:
+        return not any(rule.suspects_time(reading, received_ms) for rule in self._time_checks)
 
     def expire(self, watermark_ms: int | None = None) -> list[Event]:
         """Events of the timers due by ``watermark_ms`` (which also advances the watermark)."""
@@ -232,37 +292,36 @@ class Validator:
             self._timers.set(state.meter_id, min(due) if due else None)
 
     def rule_state(self, meter_id: str, rule_id: str) -> Any:
-        """One rule's state of a meter (read-only by convention); ``None`` if not held."""
+        """One rule's or aggregator's state of a meter (read-only by convention); ``None``
+        if not held."""
         state = self._meters.get(meter_id)
         return None if state is None else state.rules.get(rule_id)
+
+    def running(self, meter_ids: Iterable[str]) -> list[Any]:
+        """The aggregators' figures in progress for ``meter_ids``, in that order."""
+        found = (
+            aggregator.running(meter_id, state.rules[aggregator.id])
+            for meter_id in meter_ids
+            if (state := self._meters.get(meter_id)) is not None
+            for aggregator in self.aggregators
+        )
+        return [figures for figures in found if figures is not None]
 
     def meter_state(self, meter_id: str) -> bytes | None:
         """One meter's state as bytes (for a per-meter key-value store)."""
         state = self._meters.get(meter_id)
-        return None if state is None else state.to_bytes(self.rules)
+        return None if state is None else state.to_bytes(self._parts)
 
     def load_meter_state(self, data: bytes) -> None:
         """Restore one meter's state saved by :meth:`meter_state`."""
-        self._restore([MeterState.from_bytes(data, self.rules)])
-
-    def snapshot(self) -> bytes:
-        """Watermark and every meter's state, as one versioned document."""
-        meters = [state.to_dict(self.rules) for state in self._meters.values()]
-        document = {"v": SNAPSHOT_VERSION, "watermark_ms": self._watermark_ms, "meters": meters}
-        return orjson.dumps(document)
-
-    def restore(self, data: bytes) -> None:
-        """Replace all state by a :meth:`snapshot`."""
-        document = orjson.loads(data)
-        if not isinstance(document, dict) or document.get("v") != SNAPSHOT_VERSION:
-            found = document.get("v") if isinstance(document, dict) else None
-            raise StateVersionError(found, SNAPSHOT_VERSION)
-        self._meters.clear()
-        self._timers = TimerQueue()
-        self._watermark_ms = document["watermark_ms"]
-        self._restore(MeterState.from_dict(meter, self.rules) for meter in document["meters"])
+        self._restore([MeterState.from_bytes(data, self._parts)])
 
     def _restore(self, states: Iterable[MeterState]) -> None:
         for state in states:
             self._meters[state.meter_id] = state
             self._schedule(state)
+
+
+def _capped(ts_ms: int, received_ms: int | None) -> int:
+    """An event time as far as it may move the partition's watermark: up to its receipt."""
+    return ts_ms if received_ms is None else min(ts_ms, received_ms)

@@ -21,6 +21,7 @@ class Lateness(StrEnum):
     ON_TIME = "ON_TIME"
     LATE = "LATE"  # behind the watermark, within the allowed lateness: processed, marked
     TOO_LATE = "TOO_LATE"  # beyond the allowed lateness: routed aside
+    FUTURE = "FUTURE"  # dated too far ahead of its arrival: routed aside like TOO_LATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,9 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class LateEvent(Event):
-    """A reading behind the watermark."""
+    """A reading behind its meter's watermark; or, ``FUTURE``, dated ahead of the time it
+    was received by more than the bound (``watermark_ms`` is then that receipt time and
+    ``behind_ms`` is negative: how far ahead)."""
 
     ts_ms: int
     watermark_ms: int

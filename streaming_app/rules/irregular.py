@@ -45,7 +45,7 @@ class IrregularRule(Rule[IrregularState]):
         interval_ms = self.interval_s * 1000
         return (ts_ms + interval_ms // 2) % interval_ms - interval_ms // 2
 
-    def suspects_time(self, reading: Reading) -> bool:
+    def suspects_time(self, reading: Reading, received_ms: int | None) -> bool:
         """A reading off the grid: its meter's clock is off."""
         return abs(self.offset_ms(reading.ts_ms)) > self.clock_tolerance_ms
 

@@ -7,14 +7,13 @@ changes nothing. Nothing is validated twice: a message at or below the newest st
 sequence already validated is a redelivery and is skipped whole (after a restore, that
 is the checkpoint), and so are readings of meters whose saved state is ahead of it.
 The batch carries running totals apart from its events: the days its readings ended
-(the totals rule's notices) and each changed meter's day so far, once per meter rather
+(the aggregators' figures) and each changed meter's day so far, once per meter rather
 than once per reading. The result also carries what the state store must save: the
 changed meters' states, the meters evicted as idle, and the new checkpoint.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -26,8 +25,8 @@ from smart_meter.subjects import partition_of
 from streaming_app.processed import CheckedReading, DeadLetter, ProcessedBatch
 from streaming_app.rules.engine import Validator
 from streaming_app.rules.events import Event
-from streaming_app.rules.totals import DayTotals, TotalsRule
 from streaming_app.runtime.state_store import Checkpoint, PartitionState, Recovery, SavedMeter
+from streaming_app.totals import DayTotals
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,6 @@ class Draft:
     events: list[Event] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     changed: set[str] = field(default_factory=set)
-    counts: Counter[str] = field(default_factory=Counter)
     totals: list[DayTotals] = field(default_factory=list)
 
 
@@ -73,7 +71,6 @@ class BatchBuilder:
         self.recovery = Recovery()
         self.processed_seq = 0  # newest stream sequence this builder has validated
         self._pending_events: list[Event] = []
-        self._totals = next((r for r in validator.rules if isinstance(r, TotalsRule)), None)
 
     def restore(self, saved: PartitionState) -> int:
         """Load a claimed partition's state and resume from its checkpoint."""
@@ -115,9 +112,7 @@ class BatchBuilder:
     def finish(self, draft: Draft, received_ms: int, evict: bool = False) -> Built:
         """The batch, the changed states, the evicted meters and the new checkpoint."""
         evicted = self._evict() if evict else ()
-        draft.counts.update(f"event:{type(e).__name__}" for e in draft.events)
-        if self._totals is not None:
-            draft.totals.extend(running_totals(self.validator, self._totals, draft.changed))
+        draft.totals.extend(self.validator.running(sorted(draft.changed)))
         return self._built(draft, received_ms, evicted, draft.last_seq)
 
     def committed(self, built: Built) -> None:
@@ -135,7 +130,6 @@ class BatchBuilder:
             events=tuple(draft.events),
             dead_letters=tuple(draft.dead_letters),
             watermark_ms=watermark_ms,
-            counts=draft.counts,
             totals=tuple(draft.totals),
         )
         states = {m: s for m in draft.changed if (s := self.validator.meter_state(m)) is not None}
@@ -146,23 +140,19 @@ class BatchBuilder:
         return () if watermark_ms is None else tuple(self.validator.evict_idle(watermark_ms))
 
     def _message(self, message: Incoming, received_ms: int, draft: Draft) -> None:
-        draft.counts["messages"] += 1
         if message.stream_seq <= self.processed_seq:
             # A redelivery of what was committed, or is still in hand (its ack_wait ran out
             # while the batch was being built): its readings are in the state already.
-            draft.counts["redelivered_skipped"] += 1
             return
         self.processed_seq = message.stream_seq
         try:
             decoded = decode_message(message.data)
         except ReadingError as error:
             draft.dead_letters.append(_dead_letter(message, message.data, error))
-            draft.counts["dead_letters"] += 1
             return
         for rejected in decoded.rejected:
             data = orjson.dumps(rejected.raw)
             draft.dead_letters.append(_dead_letter(message, data, rejected.error))
-            draft.counts["dead_letters"] += 1
         single = len(decoded.readings) == 1 and not decoded.rejected
         for index, reading in enumerate(decoded.readings):
             self._reading(reading, message, received_ms, draft, None if single else index)
@@ -180,42 +170,25 @@ class BatchBuilder:
             error = ReadingError("meter_id", f"belongs to partition {owner}, not {self.partition}")
             data = message.data if index is None else encode_reading(reading)
             draft.dead_letters.append(_dead_letter(message, data, error, index))
-            draft.counts["dead_letters"] += 1
             return
         if self.recovery.reading_done(reading.meter_id, message.stream_seq):
             # Saved (and written to the sinks) before a crash; the watermark still moves.
-            draft.counts["redelivered_skipped"] += 1
-            self.validator.advance_past(reading)
+            self.validator.advance_past(reading, message.published_ms)
             self._expire(None, draft)
             return
-        verdict = self.validator.process(reading)
+        verdict = self.validator.process(reading, message.published_ms)
         draft.readings.append(CheckedReading(reading, verdict, received_ms, message.published_ms))
-        for event in verdict.events:
-            if isinstance(event, DayTotals):
-                draft.totals.append(event)
-            else:
-                draft.events.append(event)
+        draft.events.extend(verdict.events)
+        draft.totals.extend(verdict.figures)
         # Timers fire as soon as the watermark passes them, not where a batch happens to end:
         # the events then depend on the stream's order only, the same after any crash.
         self._expire(None, draft)
         draft.changed.add(reading.meter_id)
-        draft.counts["readings"] += 1
-        draft.counts[f"status:{verdict.status.value}"] += 1
-        draft.counts.update(f"rule:{rule_id}" for rule_id in verdict.failed_rules)
 
     def _expire(self, watermark_ms: int | None, draft: Draft) -> None:
         for event in self.validator.expire(watermark_ms):
             draft.events.append(event)
             draft.changed.add(event.meter_id)
-
-
-def running_totals(
-    validator: Validator, rule: TotalsRule, meters: Iterable[str]
-) -> list[DayTotals]:
-    """Each meter's day so far, from the totals rule's state (meters in sorted order)."""
-    states = ((m, validator.rule_state(m, rule.id)) for m in sorted(meters))
-    found = (rule.running(m, state) for m, state in states if state is not None)
-    return [totals for totals in found if totals is not None]
 
 
 def _dead_letter(

@@ -19,12 +19,12 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 
-from streaming_app.rules.settings import ValidationSettings
 from streaming_app.runtime.batching import BatchBuilder, Built, Incoming
 from streaming_app.runtime.commit import Commit, Committer, Fence, LeaseLostError
 from streaming_app.runtime.consumer import open_consumer
 from streaming_app.runtime.state_store import PartitionState, StateStore
 from streaming_app.settings import AppSettings
+from streaming_app.validation import ValidationSettings
 
 log = logging.getLogger(__name__)
 LOAD_CHUNK = 1000  # saved meters loaded between two turns of the event loop

@@ -19,8 +19,8 @@ from cassandra.cluster import Session
 
 from smart_meter.storage.binding import unset_if_none
 from streaming_app.processed import ProcessedBatch
-from streaming_app.rules.totals import DayTotals
 from streaming_app.sinks.cassandra_rows import Write, prepare
+from streaming_app.totals import DayTotals
 
 TOTALS_COLUMNS = (
     "meter_id", "month", "day", "energy_mwh", "cost", "currency", "half_hours_from",

@@ -1,21 +1,16 @@
-"""Running totals per meter: energy day/month to date, half-hour profile, tariff cost."""
+"""Running totals, the aggregator after the rules: energy day and month to date, the
+half-hour profile of the day, and its cost under a time-of-day tariff, per meter."""
 
 from __future__ import annotations
 
-from smart_meter.energy.attribution import HALF_HOUR_MS, split_energy, to_mwh
-from smart_meter.energy.tariff import DEFAULT_TARIFF_CSV, Tariff, TariffError, load_tariff
+from streaming_app.totals.aggregator import DayTotals, TotalsAggregator
 from streaming_app.totals.running import DayTotal, MeterTotals, MonthTotal, RunningTotals
 
 __all__ = [
-    "DEFAULT_TARIFF_CSV",
-    "HALF_HOUR_MS",
     "DayTotal",
+    "DayTotals",
     "MeterTotals",
     "MonthTotal",
     "RunningTotals",
-    "Tariff",
-    "TariffError",
-    "load_tariff",
-    "split_energy",
-    "to_mwh",
+    "TotalsAggregator",
 ]

@@ -15,16 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
-from typing import Any
-
-import orjson
-from pydantic import TypeAdapter
 
 from smart_meter.energy.attribution import HALF_HOUR_MS, split_energy, to_mwh
 from smart_meter.energy.tariff import Tariff
-from smart_meter.reading import Reading
 
-TOTALS_VERSION = 1
 MWH_PER_KWH = Decimal(1_000_000)
 PERIODS_KEPT = 4096  # half-hours whose local day and price are remembered (85 days)
 
@@ -68,33 +62,21 @@ class MeterTotals:
     half_hours_mwh: dict[int, int] = field(default_factory=dict)
 
 
-_ADAPTER: TypeAdapter[MeterTotals] = TypeAdapter(MeterTotals)
-
-
 class RunningTotals:
-    """Totals of many meters under one tariff and time zone."""
+    """The totals arithmetic of one tariff and time zone; meters' states are the caller's.
 
-    def __init__(self, tariff: Tariff, zone: tzinfo = UTC) -> None:
-        self.tariff, self.zone = tariff, zone
-        self._meters: dict[str, MeterTotals] = {}
+    An interval longer than ``max_interval_ms`` (a meter silent for weeks, or a reading
+    dated years ahead of the one before) is not spread over the days between: the day in
+    progress is closed and counting restarts at the new reading, so one reading adds at
+    most ``max_interval_ms`` / 30 min half-hours and closes at most that many days plus
+    one. Batch estimation fills such stretches.
+    """
+
+    def __init__(
+        self, tariff: Tariff, zone: tzinfo = UTC, *, max_interval_ms: int = 7 * 86_400_000
+    ) -> None:
+        self.tariff, self.zone, self.max_interval_ms = tariff, zone, max_interval_ms
         self._periods: dict[int, tuple[str, Decimal]] = {}
-
-    def __len__(self) -> int:
-        return len(self._meters)
-
-    def totals(self, meter_id: str) -> MeterTotals | None:
-        """The meter's running totals (read-only by convention)."""
-        return self._meters.get(meter_id)
-
-    def add_reading(self, reading: Reading) -> list[DayTotal | MonthTotal]:
-        return self.add(reading.meter_id, reading.ts_ms, reading.import_wh)
-
-    def add(
-        self, meter_id: str, ts_ms: int, register_wh: float, energy_wh: float | None = None
-    ) -> list[DayTotal | MonthTotal]:
-        """Count a reading; ``energy_wh`` overrides the register difference (a rollover)."""
-        state = self._meters.setdefault(meter_id, MeterTotals())
-        return self.count(meter_id, state, ts_ms, register_wh, energy_wh)
 
     def count(
         self,
@@ -104,7 +86,8 @@ class RunningTotals:
         register_wh: float,
         energy_wh: float | None = None,
     ) -> list[DayTotal | MonthTotal]:
-        """:meth:`add` into totals kept by the caller (a rule's per-meter state)."""
+        """Count a reading into ``state``; ``energy_wh`` overrides the register difference
+        (a rollover). Returns the days and months the reading ended."""
         register_mwh = to_mwh(register_wh)
         if state.last_ts_ms is None:
             state.last_ts_ms, state.last_register_mwh = ts_ms, register_mwh
@@ -112,6 +95,9 @@ class RunningTotals:
             return []
         if ts_ms <= state.last_ts_ms:
             return []
+        if ts_ms - state.last_ts_ms > self.max_interval_ms:
+            state.last_ts_ms, state.last_register_mwh = ts_ms, register_mwh
+            return self._roll(meter_id, state, self._day_of(ts_ms))
         energy = register_mwh - state.last_register_mwh if energy_wh is None else to_mwh(energy_wh)
         start_ms, state.last_ts_ms, state.last_register_mwh = state.last_ts_ms, ts_ms, register_mwh
         closed: list[DayTotal | MonthTotal] = []
@@ -170,29 +156,3 @@ class RunningTotals:
             state.month, state.month_mwh, state.month_cost = day[:7], 0, Decimal(0)
         state.day, state.day_mwh, state.day_cost, state.half_hours_mwh = day, 0, Decimal(0), {}
         return closed
-
-    def evict_idle(self, now_ms: int, ttl_ms: int) -> list[str]:
-        """Forget meters with no reading newer than ``now_ms - ttl_ms``."""
-        idle = [m for m, s in self._meters.items() if (s.last_ts_ms or 0) < now_ms - ttl_ms]
-        for meter_id in idle:
-            del self._meters[meter_id]
-        return idle
-
-    def meter_state(self, meter_id: str) -> bytes | None:
-        """One meter's totals as versioned bytes."""
-        state = self._meters.get(meter_id)
-        if state is None:
-            return None
-        body: dict[str, Any] = {"v": TOTALS_VERSION, "meter_id": meter_id}
-        body["totals"] = _ADAPTER.dump_python(state, mode="json")
-        return orjson.dumps(body)
-
-    def load_meter_state(self, data: bytes) -> str:
-        """Restore one meter's totals from :meth:`meter_state`; returns its id."""
-        body = orjson.loads(data)
-        version = body.get("v") if isinstance(body, dict) else None
-        if version != TOTALS_VERSION:
-            raise ValueError(f"totals state version {version!r} is not {TOTALS_VERSION}")
-        meter_id = str(body["meter_id"])
-        self._meters[meter_id] = _ADAPTER.validate_python(body["totals"])
-        return meter_id

@@ -13,11 +13,11 @@ from typing import Any
 
 from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.session import open_session
-from streaming_app.rules.settings import demo_settings
 from streaming_app.runtime.batching import BatchBuilder, Incoming
 from streaming_app.sinks.cassandra_readings import is_stored
 from streaming_app.sinks.cassandra_totals import latest_totals
 from streaming_app.sinks.metrics_sink import MetricsSink
+from streaming_app.validation import demo_settings
 from tests.integration.streaming_app_support import PARTITIONS, Outgoing
 from tests.totals_expectations import STORED_COLUMNS, figures, stored_row
 

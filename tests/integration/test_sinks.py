@@ -33,12 +33,12 @@ from streaming_app.processed import CheckedReading, DeadLetter, ProcessedBatch
 from streaming_app.rules.engine import Validator
 from streaming_app.rules.events import Event
 from streaming_app.rules.lateness import LatenessRule
-from streaming_app.rules.settings import demo_settings, prod_settings
 from streaming_app.sinks import metrics_sink
 from streaming_app.sinks.base import Sink, TransientSinkError
 from streaming_app.sinks.cassandra_sink import CassandraSink
 from streaming_app.sinks.metrics_sink import MetricsSink
 from streaming_app.sinks.nats_sink import NatsSink
+from streaming_app.validation import demo_settings, prod_settings
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration

@@ -21,9 +21,9 @@ from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.session import open_session
 from streaming_app.processed import ProcessedBatch
-from streaming_app.rules.settings import prod_settings
 from streaming_app.runtime.batching import BatchBuilder, Incoming
 from streaming_app.sinks.cassandra_sink import CassandraSink
+from streaming_app.validation import prod_settings
 from tests.totals_expectations import STORED_COLUMNS, Expected, expected_totals, stored_row
 
 pytestmark = pytest.mark.integration

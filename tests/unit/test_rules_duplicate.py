@@ -6,10 +6,11 @@ import os
 import subprocess
 import sys
 
-from streaming_app.rules import Status, prod_settings
+from streaming_app.rules import Status
 from streaming_app.rules.duplicate import DuplicateRule, fingerprint
 from streaming_app.rules.events import DuplicateEvent
 from streaming_app.rules.testing import ms, reading, run_rule
+from streaming_app.validation import prod_settings
 
 
 def test_identical_redelivery_is_a_duplicate_that_no_later_rule_sees() -> None:

@@ -8,21 +8,13 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from streaming_app.rules import (
-    Action,
-    Lateness,
-    Quality,
-    Status,
-    Validator,
-    Verdict,
-    demo_settings,
-    prod_settings,
-)
+from streaming_app.rules import Action, Lateness, Quality, Status, Validator, Verdict
 from streaming_app.rules.engine import TimerQueue
 from streaming_app.rules.events import Event, Gap, LateEvent, event_record
 from streaming_app.rules.gap import GapRule
 from streaming_app.rules.state import MIGRATIONS, MeterState, StateVersionError
 from streaming_app.rules.testing import faulty_stream, ms, reading
+from streaming_app.validation import demo_settings, prod_settings
 
 DAY_MS = 86_400_000
 
@@ -136,9 +128,9 @@ def test_meter_state_round_trips_through_bytes() -> None:
         validator.process(item)
     data = validator.meter_state("M1")
     assert data is not None
-    rules = validator.rules
-    assert MeterState.from_bytes(data, rules).to_bytes(rules) == data
-    assert orjson.loads(data)["v"] == 1
+    parts = (*validator.rules, *validator.aggregators)
+    assert MeterState.from_bytes(data, parts).to_bytes(parts) == data
+    assert orjson.loads(data)["v"] == 2
 
 
 def test_state_of_an_older_version_is_migrated(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -153,17 +145,18 @@ def test_state_of_an_older_version_is_migrated(monkeypatch: pytest.MonkeyPatch) 
         data["last_event_ms"] = data.pop("last_seen")
         return data
 
+    parts = (*validator.rules, *validator.aggregators)
     with pytest.raises(StateVersionError):
-        MeterState.from_bytes(orjson.dumps(old), validator.rules)
+        MeterState.from_bytes(orjson.dumps(old), parts)
     monkeypatch.setitem(MIGRATIONS, 0, rename_last_seen)
-    migrated = MeterState.from_bytes(orjson.dumps(old), validator.rules)
-    assert migrated.to_bytes(validator.rules) == validator.meter_state("M1")
+    migrated = MeterState.from_bytes(orjson.dumps(old), parts)
+    assert migrated.to_bytes(parts) == validator.meter_state("M1")
 
 
 def test_state_from_a_newer_version_is_refused_with_the_versions() -> None:
     with pytest.raises(StateVersionError) as caught:
         MeterState.from_bytes(b'{"v": 9, "meter_id": "M1"}', prod_settings().rules())
-    assert (caught.value.found, caught.value.supported) == (9, 1)
+    assert (caught.value.found, caught.value.supported) == (9, 2)
 
 
 def test_a_rule_added_to_the_configuration_starts_empty_for_stored_meters() -> None:
@@ -177,18 +170,6 @@ def test_a_rule_added_to_the_configuration_starts_empty_for_stored_meters() -> N
 def test_processing_is_deterministic() -> None:
     stream = faulty_stream(seed=3)
     assert run(prod_settings().validator(), stream) == run(prod_settings().validator(), stream)
-
-
-@pytest.mark.parametrize("preset", [prod_settings, demo_settings])
-def test_resumed_from_a_snapshot_midway_gives_the_same_verdicts(preset: Any) -> None:
-    stream = faulty_stream(seed=11, meters=4, intervals=300)
-    uninterrupted = run(preset().validator(), stream)
-    half = len(stream) // 2
-    first = preset().validator()
-    before = run(first, stream[:half])
-    resumed = preset().validator()
-    resumed.restore(first.snapshot())
-    assert before + run(resumed, stream[half:]) == uninterrupted
 
 
 def test_resumed_from_per_meter_states_gives_the_same_verdicts() -> None:
@@ -205,9 +186,19 @@ def test_resumed_from_per_meter_states_gives_the_same_verdicts() -> None:
     assert before + run(resumed, stream[half:]) == uninterrupted
 
 
-def test_snapshot_of_another_version_is_refused() -> None:
+def test_a_version_1_meter_state_migrates_with_its_newest_event_time_as_its_progress() -> None:
+    validator = prod_settings().validator()
+    first = prod_settings().validator()
+    first.process(reading("10:00", 100.0))
+    saved = orjson.loads(first.meter_state("M1") or b"")
+    version_1 = {k: v for k, v in saved.items() if k != "progress_ms"} | {"v": 1}
+    validator.load_meter_state(orjson.dumps(version_1))
+    assert orjson.loads(validator.meter_state("M1") or b"") == saved
+
+
+def test_a_meter_state_of_a_newer_version_is_refused() -> None:
     with pytest.raises(StateVersionError):
-        prod_settings().validator().restore(b'{"v": 2, "watermark_ms": 0, "meters": []}')
+        prod_settings().validator().load_meter_state(b'{"v": 99, "meter_id": "M1"}')
 
 
 def test_settings_are_frozen_and_read_from_the_environment(

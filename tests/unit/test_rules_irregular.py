@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from streaming_app.rules import Status, prod_settings
+from streaming_app.rules import Status
 from streaming_app.rules.events import Irregular
 from streaming_app.rules.irregular import IrregularRule
 from streaming_app.rules.testing import ms, reading, run_rule
+from streaming_app.validation import prod_settings
 
 MINUTE_MS = 60_000
 

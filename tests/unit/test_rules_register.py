@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from streaming_app.rules import Action, Status, prod_settings
+from streaming_app.rules import Action, Status
 from streaming_app.rules.events import RegisterEvent, RegisterKind
 from streaming_app.rules.register import RegisterRule
 from streaming_app.rules.testing import ms, reading, run_rule
+from streaming_app.validation import prod_settings
 
 HALF_HOUR_MS = 1_800_000
 

@@ -10,10 +10,10 @@ import numpy as np
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
-from streaming_app.rules import demo_settings, prod_settings
 from streaming_app.rules.events import Alert
 from streaming_app.rules.testing import DAY, at, ms, reading, run_rule
 from streaming_app.rules.window import WindowThresholdRule, consumption_at
+from streaming_app.validation import demo_settings, prod_settings
 
 DEMO = demo_settings().window_threshold  # 60 s windows sliding by 15 s, 50 Wh
 

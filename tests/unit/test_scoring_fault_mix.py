@@ -24,9 +24,9 @@ from inject.fleet import Fleet, FleetConfig
 from smart_meter.codec import ReadingError, decode_message, encode_reading
 from smart_meter.subjects import readings_subject
 from streaming_app.processed import DeadLetter
-from streaming_app.rules import ValidationSettings, prod_settings
 from streaming_app.rules.events import Event, Gap, GapClosed, Irregular, Spike
 from streaming_app.rules.testing import at, ms, reading
+from streaming_app.validation import ValidationSettings, prod_settings
 
 START = datetime(2024, 3, 1, tzinfo=UTC)
 METERS, INTERVALS, INTERVAL_S, SEED = 1_000, 96, 1_800, 7

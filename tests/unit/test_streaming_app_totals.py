@@ -20,13 +20,14 @@ from pydantic import ValidationError
 
 from inject.fleet import Fleet, FleetConfig
 from smart_meter.codec import encode_batch
+from smart_meter.energy.attribution import HALF_HOUR_MS
+from smart_meter.energy.tariff import DEFAULT_TARIFF_CSV
 from smart_meter.reading import Reading
-from streaming_app.rules.settings import ValidationSettings, demo_settings, prod_settings
 from streaming_app.rules.testing import faulty_stream, reading
-from streaming_app.rules.totals import DayTotals, TotalsRule
 from streaming_app.runtime.batching import BatchBuilder, Built, Incoming
 from streaming_app.sinks.cassandra_totals import latest_totals, totals_values
-from streaming_app.totals import DEFAULT_TARIFF_CSV, HALF_HOUR_MS
+from streaming_app.totals import DayTotals, TotalsAggregator
+from streaming_app.validation import ValidationSettings, demo_settings, prod_settings
 from tests.totals_expectations import expected_totals, figures
 
 DAY = "2024-01-15"  # the day of streaming_app.rules.testing.reading
@@ -119,7 +120,7 @@ def test_duplicates_identical_or_conflicting_add_nothing(conflicting: str) -> No
 
 
 def test_days_are_local_to_the_time_zone_and_an_ended_day_is_final() -> None:
-    settings = prod_settings(totals=TotalsRule(time_zone="Europe/Lisbon"))  # UTC+1 in July
+    settings = prod_settings(totals=TotalsAggregator(time_zone="Europe/Lisbon"))  # UTC+1 in July
     clocks = (("22:00", 0.0), ("23:00", 500.0), ("23:30", 800.0))  # 23:00 UTC is 00:00 local
     readings = [reading(f"2024-07-01T{clock}Z", wh) for clock, wh in clocks]
     rows = table(readings, settings)
@@ -151,10 +152,11 @@ def test_a_row_binds_local_month_and_day_and_the_half_hours_as_a_list_from_the_f
     assert totals_values(begun)[6:8] == (UNSET_VALUE, UNSET_VALUE)
 
 
-def test_totals_are_last_and_default_to_the_ps2024_tariff_in_utc_days() -> None:
+def test_totals_aggregate_after_the_rules_under_the_shipped_tariff_in_utc_days() -> None:
     for settings in (prod_settings(), demo_settings()):
         totals = settings.totals
-        assert settings.rules()[-1] is totals
+        assert settings.aggregators() == (totals,)
+        assert all(rule.id != totals.id for rule in settings.rules())
         assert (totals.tariff_csv, totals.time_zone) == (DEFAULT_TARIFF_CSV, "UTC")
 
 

@@ -10,20 +10,15 @@ import itertools
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import orjson
 import pytest
 
-from streaming_app.totals import (
-    DEFAULT_TARIFF_CSV,
-    DayTotal,
-    MonthTotal,
-    RunningTotals,
-    Tariff,
-    load_tariff,
-)
+from smart_meter.energy.tariff import Tariff, load_tariff
+from streaming_app.totals import DayTotal, MonthTotal, TotalsAggregator
 from tests.shared_data import shared_file
+from tests.totals_expectations import TotalsTable
 
 TARIFF = load_tariff()
 MWH_PER_KWH = 1_000_000
@@ -43,8 +38,8 @@ def rows(name: str) -> list[tuple[str, int, float]]:
     return out
 
 
-def replay(name: str) -> tuple[RunningTotals, list[DayTotal | MonthTotal]]:
-    totals, closed = RunningTotals(TARIFF), []
+def replay(name: str) -> tuple[TotalsTable, list[DayTotal | MonthTotal]]:
+    totals, closed = TotalsTable(TARIFF), []
     for meter, ts_ms, register_wh in rows(name):
         closed += totals.add(meter, ts_ms, register_wh)
     return totals, closed
@@ -151,7 +146,7 @@ def test_every_finished_day_is_the_sum_of_its_half_hours() -> None:
 
 
 def test_reading_older_than_the_newest_and_falling_registers_add_nothing() -> None:
-    totals = RunningTotals(Tariff.flat(Decimal("0.2")))
+    totals = TotalsTable(Tariff.flat(Decimal("0.2")))
     totals.add("M", epoch_ms("2024-02-01 10:00"), 1000.0)
     totals.add("M", epoch_ms("2024-02-01 11:00"), 3000.0)
     assert totals.add("M", epoch_ms("2024-02-01 10:30"), 2000.0) == []
@@ -164,7 +159,7 @@ def test_reading_older_than_the_newest_and_falling_registers_add_nothing() -> No
 
 
 def test_rollover_energy_can_be_given_instead_of_the_register_difference() -> None:
-    totals = RunningTotals(Tariff.flat(Decimal("0.1")))
+    totals = TotalsTable(Tariff.flat(Decimal("0.1")))
     totals.add("M", epoch_ms("2024-02-01 10:00"), 999_900.0)
     totals.add("M", epoch_ms("2024-02-01 10:30"), 100.0, energy_wh=200.0)
     state = totals.totals("M")
@@ -173,7 +168,7 @@ def test_rollover_energy_can_be_given_instead_of_the_register_difference() -> No
 
 
 def test_month_end_closes_the_day_and_the_month() -> None:
-    totals = RunningTotals(Tariff.flat(Decimal("0.1")))
+    totals = TotalsTable(Tariff.flat(Decimal("0.1")))
     totals.add("M", epoch_ms("2024-01-31 23:00"), 0.0)
     closed = totals.add("M", epoch_ms("2024-02-01 01:00"), 2000.0)
     assert closed == [
@@ -191,7 +186,7 @@ def test_month_end_closes_the_day_and_the_month() -> None:
 
 
 def test_reading_exactly_at_midnight_starts_the_new_day() -> None:
-    totals = RunningTotals(Tariff.flat(Decimal("0.1")))
+    totals = TotalsTable(Tariff.flat(Decimal("0.1")))
     totals.add("M", epoch_ms("2024-02-01 23:00"), 0.0)
     closed = totals.add("M", epoch_ms("2024-02-02 00:00"), 1000.0)
     assert [(c.day, c.energy_mwh) for c in closed if isinstance(c, DayTotal)] == [
@@ -205,7 +200,7 @@ def test_reading_exactly_at_midnight_starts_the_new_day() -> None:
 @pytest.mark.parametrize(("day", "half_hours"), [("2024-03-31", 46), ("2024-10-27", 50)])
 def test_days_with_a_clock_change_have_46_or_50_half_hours(day: str, half_hours: int) -> None:
     london = ZoneInfo("Europe/London")
-    totals = RunningTotals(Tariff.flat(Decimal("0.1")), london)
+    totals = TotalsTable(Tariff.flat(Decimal("0.1")), london)
     start = int(datetime.fromisoformat(f"{day}T00:00").replace(tzinfo=london).timestamp() * 1000)
     closed: list[DayTotal | MonthTotal] = []
     for step in range(60):
@@ -216,36 +211,35 @@ def test_days_with_a_clock_change_have_46_or_50_half_hours(day: str, half_hours:
 
 
 def test_time_zone_off_the_half_hour_grid_is_refused() -> None:
-    totals = RunningTotals(TARIFF, ZoneInfo("Asia/Kathmandu"))  # UTC+05:45
+    totals = TotalsTable(TARIFF, ZoneInfo("Asia/Kathmandu"))  # UTC+05:45
     with pytest.raises(ValueError, match="half-hours"):
         totals.add("M", epoch_ms("2024-02-01 10:00"), 0.0)
 
 
-def test_totals_state_round_trips_and_resumes() -> None:
-    stream = rows("test-q3.csv")
-    whole, _ = RunningTotals(TARIFF), None
-    for item in stream:
-        whole.add(*item)
-    first = RunningTotals(TARIFF)
-    for item in stream[:70]:
-        first.add(*item)
-    resumed = RunningTotals(TARIFF)
-    assert resumed.load_meter_state(first.meter_state("A") or b"") == "A"
-    for item in stream[70:]:
-        resumed.add(*item)
-    assert resumed.totals("A") == whole.totals("A")
-    with pytest.raises(ValueError, match="version"):
-        resumed.load_meter_state(b'{"v": 7}')
+def test_totals_state_round_trips_through_the_aggregator_and_resumes() -> None:
+    aggregator, stream = TotalsAggregator(), rows("test-q3.csv")
+    whole, first = aggregator.new_state(), aggregator.new_state()
+    arithmetic = aggregator.arithmetic()
+    for meter, ts_ms, register_wh in stream:
+        arithmetic.count(meter, whole, ts_ms, register_wh)
+    for meter, ts_ms, register_wh in stream[:70]:
+        arithmetic.count(meter, first, ts_ms, register_wh)
+    resumed = aggregator.load_state(orjson.loads(orjson.dumps(aggregator.dump_state(first))))
+    for meter, ts_ms, register_wh in stream[70:]:
+        arithmetic.count(meter, resumed, ts_ms, register_wh)
+    assert resumed == whole
 
 
-def test_idle_meters_are_evicted() -> None:
-    totals = RunningTotals(TARIFF)
-    totals.add("OLD", epoch_ms("2024-02-01 10:00"), 0.0)
-    totals.add("NEW", epoch_ms("2024-02-03 10:00"), 0.0)
-    assert totals.evict_idle(epoch_ms("2024-02-03 10:00"), ttl_ms=86_400_000) == ["OLD"]
-    assert len(totals) == 1
-
-
-def test_default_tariff_ships_with_the_package_and_prices_as_the_assignments() -> None:
-    assert DEFAULT_TARIFF_CSV.is_relative_to(Path(__file__).resolve().parents[2] / "smart_meter")
-    assert load_tariff(DEFAULT_TARIFF_CSV) == load_tariff(shared_file("ps2024-tp1", "tariff.csv"))
+def test_a_silence_longer_than_the_bound_closes_the_day_and_restarts_counting() -> None:
+    totals = TotalsTable(Tariff.flat(Decimal("0.1")), max_interval_ms=7 * 86_400_000)
+    totals.add("M", epoch_ms("2024-02-01 10:00"), 1000.0)
+    totals.add("M", epoch_ms("2024-02-01 10:30"), 1100.0)
+    closed = totals.add("M", epoch_ms("2099-01-01 00:00"), 9_000_000.0)
+    assert [(c.day, c.energy_mwh) for c in closed if isinstance(c, DayTotal)] == [
+        ("2024-02-01", 100_000)
+    ]
+    assert len(closed) == 2  # the day, and its month: nothing for the 75 years between
+    totals.add("M", epoch_ms("2099-01-01 00:30"), 9_000_500.0)
+    state = totals.totals("M")
+    assert state is not None
+    assert (state.day, state.day_mwh) == ("2099-01-01", 500_000)

@@ -7,15 +7,10 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streaming_app.totals import (
-    HALF_HOUR_MS,
-    DayTotal,
-    MonthTotal,
-    RunningTotals,
-    load_tariff,
-    split_energy,
-    to_mwh,
-)
+from smart_meter.energy.attribution import HALF_HOUR_MS, split_energy, to_mwh
+from smart_meter.energy.tariff import load_tariff
+from streaming_app.totals import DayTotal, MonthTotal
+from tests.totals_expectations import TotalsTable
 
 JAN_30_MS = 1_706_572_800_000  # 2024-01-30T00:00Z
 
@@ -46,7 +41,7 @@ readings = st.lists(
 def test_half_hours_sum_to_days_days_to_months_and_all_to_the_register_difference(
     steps: list[tuple[int, int]], first_register: int
 ) -> None:
-    totals, closed = RunningTotals(load_tariff()), []
+    totals, closed = TotalsTable(load_tariff()), []
     ts_ms, register = JAN_30_MS + 12_345, first_register  # registers in 0.1 Wh
     closed += totals.add("M", ts_ms, register / 10)
     for gap_ms, tenth_wh in steps:

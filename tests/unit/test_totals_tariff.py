@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streaming_app.totals import Tariff, TariffError, load_tariff
+from smart_meter.energy.tariff import Tariff, TariffError, load_tariff
 
 
 def test_assignment_tariff_prices_each_half_hour() -> None:

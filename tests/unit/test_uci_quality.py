@@ -15,8 +15,8 @@ import pytest
 
 from inject.replay import CsvReader, FormatOptions, resolve_format
 from smart_meter.reading import Reading
-from streaming_app.rules import demo_settings
 from streaming_app.rules.events import Event, Gap, GapClosed, VoltageEvent
+from streaming_app.validation import demo_settings
 from tests.uci_expectations import (
     EN_50160,
     METER_ID,

@@ -1,11 +1,13 @@
-"""Validation settings: every rule's parameters, the watermark and the state TTL; presets.
+"""Validation settings: every rule's and aggregator's parameters, the watermark bound and
+the state TTL; presets.
 
 One frozen settings object (environment: ``SMART_METER_VALIDATION_*``, nested with
 ``__``, e.g. ``SMART_METER_VALIDATION_GAP__GRACE_MS=600000``). :func:`prod_settings` is
 the default (half-hourly meters, 15-minute/2 kWh windows); :func:`demo_settings` suits
 the minute-interval demo fleet (1-minute/0.05 kWh windows sliding every 15 s). Both
 count running totals under ``SMART_METER_VALIDATION_TOTALS__TARIFF_CSV`` (default: the
-ps2024 tariff) in local days of ``SMART_METER_VALIDATION_TOTALS__TIME_ZONE`` (default UTC).
+time-of-day tariff shipped in :mod:`smart_meter.energy`) in local days of
+``SMART_METER_VALIDATION_TOTALS__TIME_ZONE`` (default UTC).
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ from streaming_app.rules.base import Rule
 from streaming_app.rules.duplicate import DuplicateRule
 from streaming_app.rules.engine import Validator
 from streaming_app.rules.flatline import FlatLineRule
+from streaming_app.rules.future import FutureTimestampRule
 from streaming_app.rules.gap import GapRule
 from streaming_app.rules.irregular import IrregularRule
 from streaming_app.rules.lateness import LatenessRule
 from streaming_app.rules.register import RegisterRule
 from streaming_app.rules.spike import SpikeRule
-from streaming_app.rules.totals import TotalsRule
 from streaming_app.rules.voltage import VoltageRule
 from streaming_app.rules.window import WindowThresholdRule
+from streaming_app.totals.aggregator import TotalsAggregator
 
 DAY_MS = 86_400_000
 
@@ -41,6 +44,7 @@ class ValidationSettings(BaseSettings):
     preset: str = Field(default="prod", description="name of the preset these came from")
     out_of_orderness_ms: int = Field(default=60_000, ge=0, description="watermark bound")
     meter_ttl_ms: int = Field(default=7 * DAY_MS, gt=0, description="idle meters are forgotten")
+    future_timestamp: FutureTimestampRule = FutureTimestampRule()
     lateness: LatenessRule = LatenessRule()
     duplicate: DuplicateRule = DuplicateRule()
     register_check: RegisterRule = RegisterRule()
@@ -50,15 +54,15 @@ class ValidationSettings(BaseSettings):
     flatline: FlatLineRule = FlatLineRule()
     voltage: VoltageRule = VoltageRule()
     window_threshold: WindowThresholdRule = WindowThresholdRule()
-    totals: TotalsRule = Field(
-        default_factory=TotalsRule,  # reads the tariff file: when settings are made, not imported
+    totals: TotalsAggregator = Field(
+        default_factory=TotalsAggregator,  # reads the tariff: when settings are made
         description="running totals: tariff (TOTALS__TARIFF_CSV), local days (TOTALS__TIME_ZONE)",
     )
 
     def rules(self) -> tuple[Rule[Any], ...]:
-        """The rules in evaluation order: rejecting checks before state that accumulates,
-        totals last (they count only readings every other rule let through)."""
+        """The rules in evaluation order: rejecting checks before state that accumulates."""
         return (
+            self.future_timestamp,
             self.lateness,
             self.duplicate,
             self.register_check,
@@ -68,13 +72,17 @@ class ValidationSettings(BaseSettings):
             self.flatline,
             self.voltage,
             self.window_threshold,
-            self.totals,
         )
+
+    def aggregators(self) -> tuple[TotalsAggregator, ...]:
+        """What counts the readings every rule let through (running totals)."""
+        return (self.totals,)
 
     def validator(self) -> Validator:
         """A fresh validator with these settings."""
         return Validator(
             self.rules(),
+            self.aggregators(),
             out_of_orderness_ms=self.out_of_orderness_ms,
             meter_ttl_ms=self.meter_ttl_ms,
         )

@@ -1,11 +1,11 @@
-"""Running totals as the last rule: every reading the other rules let through, counted.
+"""Running totals: an aggregator after the rules, counting every reading they let through.
 
-The rule never fails a reading. Placed last, it sees only what the engine lets through:
-a rejected reading stops the rules before it reaches this one (and earlier rules forget
-it), and a duplicate is halted by the duplicate rule. Its per-meter state
-(:class:`MeterTotals`) is saved, restored, evicted and snapshotted with the rest of the
-meter's state, so after a crash totals resume from the saved state, and a redelivered
-reading that state already holds is skipped by the batch builder, never counted twice.
+An aggregator is not a rule: it never judges a reading, and what it produces are figures,
+not findings. The engine runs it after every rule, on readings no rule rejected and no
+duplicate halted. Its per-meter state (:class:`MeterTotals`) is saved, restored and
+evicted with the rest of the meter's state, so after a crash totals resume from the
+saved state, and a redelivered reading that state already holds is skipped by the batch
+builder, never counted twice.
 
 What the register rule found about the reading decides what it adds: a rollover adds the
 wrapped energy; a register failed as falling (``decrease``) or as rising faster than the
@@ -13,13 +13,14 @@ connection allows (``over_limit``) is not a reference (its energy is counted onc
 register is plausible again, as if the reading were rejected); after a reset, counting
 starts again from the new value.
 
-Output: a ``day_closed`` notice with the day's final :class:`DayTotals` when a reading
-ends a (local) day. The day in progress is :meth:`TotalsRule.running`, read from the
-state once per meter and batch rather than once per reading.
+Output: the final :class:`DayTotals` of each day a reading ends (:meth:`add`); the day in
+progress is :meth:`running`, read from the state once per meter and batch rather than
+once per reading.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -30,27 +31,23 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 
+from smart_meter.energy.tariff import DEFAULT_TARIFF_CSV, load_tariff
 from smart_meter.reading import Reading
-from streaming_app.rules.base import Action, Context, Finding, Rule
-from streaming_app.rules.events import Event, RegisterEvent, RegisterKind
-from streaming_app.totals import (
-    DEFAULT_TARIFF_CSV,
-    DayTotal,
-    MeterTotals,
-    RunningTotals,
-    load_tariff,
-)
+from streaming_app.rules.base import Aggregator, Finding
+from streaming_app.rules.events import RegisterEvent, RegisterKind
+from streaming_app.totals.running import DayTotal, MeterTotals, RunningTotals
 
 NOT_A_REFERENCE = frozenset({RegisterKind.DECREASE, RegisterKind.OVER_LIMIT})
 PROBES = (datetime(2024, 1, 15, tzinfo=UTC), datetime(2024, 7, 15, tzinfo=UTC))  # winter, summer
 
 
 @dataclass(frozen=True, slots=True)
-class DayTotals(Event):
+class DayTotals:
     """A meter's totals of one local day, counted up to ``through_ms``: energy (mWh), cost,
     half-hours (UTC start ms, mWh) and the month to date; ``final`` once the day has ended.
     Batches carry these apart from their events: they are figures, not findings."""
 
+    meter_id: str
     day: str
     energy_mwh: int
     cost: Decimal
@@ -63,9 +60,12 @@ class DayTotals(Event):
 
 
 @lru_cache(maxsize=16)
-def arithmetic(tariff_csv: Path, currency: str, time_zone: str) -> RunningTotals:
+def arithmetic(
+    tariff_csv: Path, currency: str, time_zone: str, max_interval_ms: int
+) -> RunningTotals:
     """The totals arithmetic of one tariff and zone, its file read once per process."""
-    return RunningTotals(load_tariff(tariff_csv, currency), ZoneInfo(time_zone))
+    tariff = load_tariff(tariff_csv, currency)
+    return RunningTotals(tariff, ZoneInfo(time_zone), max_interval_ms=max_interval_ms)
 
 
 def day_end_ms(day: str, zone: ZoneInfo) -> int:
@@ -74,12 +74,11 @@ def day_end_ms(day: str, zone: ZoneInfo) -> int:
     return int(midnight.timestamp() * 1000)
 
 
-class TotalsRule(Rule[MeterTotals]):
+class TotalsAggregator(Aggregator[MeterTotals]):
     """Energy and cost to date per meter (day, month, half-hours) under a time-of-day tariff."""
 
     kind: ClassVar[str] = "totals"
     state_type: ClassVar[type[MeterTotals]] = MeterTotals
-    supported_actions: ClassVar[frozenset[Action]] = frozenset({Action.FLAG})
 
     tariff_csv: Path = Field(
         default=DEFAULT_TARIFF_CSV, description="'period,tariff' CSV: price per kWh per half-hour"
@@ -88,9 +87,14 @@ class TotalsRule(Rule[MeterTotals]):
     time_zone: str = Field(
         default="UTC", description="IANA zone of local days and tariff half-hours"
     )
+    max_interval_days: int = Field(
+        default=7,
+        ge=1,
+        description="longer silences are not spread over days: counting restarts after them",
+    )
 
     @model_validator(mode="after")
-    def _tariff_and_zone_load(self) -> TotalsRule:
+    def _tariff_and_zone_load(self) -> TotalsAggregator:
         try:
             zone = self.arithmetic().zone
         except (OSError, KeyError) as error:  # a missing file, an unknown zone
@@ -102,11 +106,15 @@ class TotalsRule(Rule[MeterTotals]):
         return self
 
     def arithmetic(self) -> RunningTotals:
-        return arithmetic(self.tariff_csv, self.currency, self.time_zone)
+        max_interval_ms = self.max_interval_days * 86_400_000
+        return arithmetic(self.tariff_csv, self.currency, self.time_zone, max_interval_ms)
 
-    def evaluate(self, reading: Reading, state: MeterTotals, context: Context) -> list[Finding]:
+    def add(
+        self, reading: Reading, state: MeterTotals, findings: Sequence[Finding]
+    ) -> list[DayTotals]:
+        """Count a reading the rules let through; the final totals of the days it ended."""
         energy_wh = None
-        for finding in context.findings:
+        for finding in findings:
             event = finding.event
             if isinstance(event, RegisterEvent):
                 if finding.failed and event.kind in NOT_A_REFERENCE:
@@ -116,11 +124,7 @@ class TotalsRule(Rule[MeterTotals]):
         counted = self.arithmetic().count(
             reading.meter_id, state, reading.ts_ms, reading.import_wh, energy_wh
         )
-        return [
-            self.notice("day_closed", self._final(day))
-            for day in counted
-            if isinstance(day, DayTotal)
-        ]
+        return [self._final(day) for day in counted if isinstance(day, DayTotal)]
 
     def _final(self, day: DayTotal) -> DayTotals:
         end_ms = day_end_ms(day.day, ZoneInfo(self.time_zone))
