@@ -58,12 +58,12 @@ from cassandra.concurrent import execute_concurrent_with_args
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
+from bench.sink_limit import ReadingStore, StoredReading
 from inject.fleet import Fleet, FleetConfig
 from inject.loadtest.jetstream import OutgoingMessage, plan_messages
 from smart_meter.codec import decode_message
 from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
-from smart_meter.storage.readings import ReadingStore, StoredReading
 from smart_meter.storage.session import open_session
 from smart_meter.streams import readings_stream_config
 from smart_meter.subjects import READINGS_PREFIX, ReadingsDestination, partition_of

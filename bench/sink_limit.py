@@ -1,4 +1,6 @@
-"""Raw readings in Cassandra: idempotent writes and read-backs."""
+"""The sink limit of the pipeline benchmark: the plainest writer of raw readings (one
+prepared INSERT per reading, `execute_concurrent`), measured beside the app's own sink.
+Not part of the product: the streaming app's Cassandra sink is the one writer of the table."""
 
 from __future__ import annotations
 
