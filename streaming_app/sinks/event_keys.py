@@ -3,8 +3,8 @@
 Shared by the Cassandra and NATS sinks so that both keep and publish the same events:
 
 - gaps (``Gap``, ``GapClosed``): the gaps table and ``meter.gaps``;
-- TOO_LATE readings (``LateEvent``): the late-events table and ``meter.late``; a reading
-  that is only LATE is processed and marked on its row, not routed aside;
+- TOO_LATE and FUTURE readings (``LateEvent``): the late-events table and ``meter.late``;
+  a reading that is only LATE is processed and marked on its row, not routed aside;
 - alerts: window thresholds, register events, spikes, flat lines, voltage episodes,
   conflicting duplicates and cadence changes, on ``meter.alerts.<kind>`` and in
   ``alerts_by_day``. Identical duplicates (redeliveries) and off-grid readings are
@@ -56,9 +56,12 @@ def is_gap(event: Event) -> bool:
     return isinstance(event, Gap | GapClosed)
 
 
+ROUTED_ASIDE = frozenset({Lateness.TOO_LATE, Lateness.FUTURE})
+
+
 def is_routed_late(event: Event) -> bool:
-    """A reading too late to process: kept aside with its payload."""
-    return isinstance(event, LateEvent) and event.lateness is Lateness.TOO_LATE
+    """A reading too late to process, or dated in the future: kept aside with its payload."""
+    return isinstance(event, LateEvent) and event.lateness in ROUTED_ASIDE
 
 
 @dataclass(frozen=True, slots=True)

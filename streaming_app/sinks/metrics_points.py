@@ -119,7 +119,8 @@ class MinuteStats:
         late, too_late = self.lateness["LATE"], self.lateness["TOO_LATE"]
         return (
             f"readings={readings}i,stored={self.stored}i,batches={len(self.seen)}i,"
-            f"dead_letters={self.statuses['dead_letter']}i,late={late}i,too_late={too_late}i"
+            f"dead_letters={self.statuses['dead_letter']}i,late={late}i,too_late={too_late}i,"
+            f"future={self.lateness['FUTURE']}i"
         )
 
     def _completeness_fields(self) -> str:
