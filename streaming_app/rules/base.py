@@ -44,6 +44,31 @@ class Action(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Interval:
+    """A reading against its meter's *reference*: the newest earlier reading that no rule
+    rejected and no duplicate halted. The engine works it out once per reading, for every
+    rule; ``newer`` is false for a reading at or before the reference (late)."""
+
+    previous_ts_ms: int
+    previous_wh: float
+    ts_ms: int
+    wh: float
+
+    @property
+    def newer(self) -> bool:
+        return self.ts_ms > self.previous_ts_ms
+
+    @property
+    def duration_ms(self) -> int:
+        return self.ts_ms - self.previous_ts_ms
+
+    @property
+    def energy_wh(self) -> float:
+        """The register difference (negative when the register fell)."""
+        return self.wh - self.previous_wh
+
+
+@dataclass(frozen=True, slots=True)
 class Context:
     """What the engine knows besides the reading.
 
@@ -52,11 +77,13 @@ class Context:
     no other meter's clock can make this one late. ``received_ms`` is when the platform
     received the reading (the JetStream message's stored timestamp: the same on every
     redelivery), ``None`` when unknown. ``findings`` are what the rules before this one
-    found about the reading (a rollover's energy)."""
+    found about the reading (a rollover's energy). ``interval`` is the reading against its
+    meter's reference reading (``None`` for the meter's first)."""
 
     watermark_ms: int | None = None
     findings: tuple[Finding, ...] = ()
     received_ms: int | None = None
+    interval: Interval | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,10 @@
 returns a :class:`Verdict`; each rule's context carries what the rules before it found
 about the reading. A finding that rejects the reading, or halts it (a duplicate), stops
 the rules after it; on a rejection, the rules before it forget the reading too (their
-state is restored), so a rejected reading is never a reference for later ones. Readings
+state is restored), so a rejected reading is never a reference for later ones. Each
+meter's *reference* is its newest reading no rule rejected and no duplicate halted; the
+engine hands every rule the reading against it (:class:`~streaming_app.rules.base.Interval`:
+previous time and register, duration, energy), worked out once. Readings
 no rule rejected or halted then go through the aggregators (running totals), whose
 figures travel in ``Verdict.figures``, apart from the findings.
 
@@ -174,6 +177,7 @@ class Validator:
         figures: tuple[Any, ...] = ()
         if status is not Status.REJECTED and not halted:
             figures = self._aggregate(reading, state, findings)
+            state.refer_to(reading)
         if status is not Status.REJECTED:
             state.last_event_ms = max(state.last_event_ms, reading.ts_ms)
         if self._trusted(reading, received_ms):
@@ -193,8 +197,8 @@ class Validator:
         self, reading: Reading, state: MeterState, received_ms: int | None
     ) -> list[Finding]:
         """Every rule in order, until one rejects (earlier ones then forget) or halts."""
-        watermark_ms = self.meter_watermark_ms(state)
-        context = Context(watermark_ms, (), received_ms)
+        watermark_ms, interval = self.meter_watermark_ms(state), state.interval_to(reading)
+        context = Context(watermark_ms, (), received_ms, interval)
         findings: list[Finding] = []
         saved: dict[str, Any] = {}
         for index, rule in enumerate(self.rules):
@@ -208,7 +212,7 @@ class Validator:
                 return self._roll_back(state, saved, findings)
             if any(f.halt for f in found):
                 break
-            context = Context(watermark_ms, tuple(findings), received_ms)
+            context = Context(watermark_ms, tuple(findings), received_ms, interval)
         return findings
 
     def _aggregate(

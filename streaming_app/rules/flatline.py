@@ -1,7 +1,8 @@
 """Flat lines and zero runs: the register stops, or advances by the same amount, again and again.
 
-Interval energy is the register difference between consecutive readings (in event
-order; late readings are skipped). Each interval has a kind:
+Interval energy is the register difference between a reading and its meter's reference
+reading (the engine's :class:`~streaming_app.rules.base.Interval`; late readings are
+skipped). Each interval has a kind:
 
 - ``stuck``: no energy although the meter measures current above ``load_current_a`` (a
   register that stopped counting while load is present);
@@ -28,10 +29,8 @@ from streaming_app.rules.events import FlatLine
 
 @dataclass(slots=True)
 class FlatLineState:
-    """The newest reading and the current run of equal interval energies."""
+    """The current run of equal interval energies."""
 
-    last_ts_ms: int | None = None
-    last_wh: float = 0.0
     run_kind: str = ""
     run_energy_wh: float = 0.0
     run_start_ms: int = 0
@@ -59,13 +58,13 @@ class FlatLineRule(Rule[FlatLineState]):
         return "stuck" if loaded else "zero"
 
     def evaluate(self, reading: Reading, state: FlatLineState, context: Context) -> list[Finding]:
-        ts_ms, current = reading.ts_ms, reading.import_wh
-        if state.last_ts_ms is not None and ts_ms <= state.last_ts_ms:
+        interval = context.interval
+        if interval is not None and not interval.newer:
             return []
-        previous_ts, energy = state.last_ts_ms, current - state.last_wh
-        if previous_ts is None or energy < 0:
-            state.last_ts_ms, state.last_wh, state.run_intervals = ts_ms, current, 0
+        if interval is None or interval.energy_wh < 0:
+            state.run_intervals = 0
             return []
+        ts_ms, previous_ts, energy = reading.ts_ms, interval.previous_ts_ms, interval.energy_wh
         kind = self.interval_kind(energy, reading)
         same = kind == state.run_kind and abs(energy - state.run_energy_wh) <= self.tolerance_wh
         run = (state.run_energy_wh, state.run_start_ms, state.run_intervals + 1, state.reported)
@@ -84,7 +83,7 @@ class FlatLineRule(Rule[FlatLineState]):
             if self.rejects:
                 return findings
             reported = True
-        state.last_ts_ms, state.last_wh, state.run_kind = ts_ms, current, kind
+        state.run_kind = kind
         state.run_energy_wh, state.run_start_ms = run_energy, run_start
         state.run_intervals, state.reported = run_intervals, reported
         return findings

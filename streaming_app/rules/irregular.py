@@ -23,9 +23,8 @@ from streaming_app.rules.events import Irregular
 
 @dataclass(slots=True)
 class IrregularState:
-    """Newest event time, the latest intervals between readings, the cadence reported."""
+    """The latest intervals between readings, and the cadence reported."""
 
-    last_ts_ms: int | None = None
     recent_intervals_ms: list[int] = field(default_factory=list)
     reported_interval_ms: int | None = None
 
@@ -57,18 +56,17 @@ class IrregularRule(Rule[IrregularState]):
             findings.append(self.fail("off_grid", event))
             if self.rejects:
                 return findings
-        if state.last_ts_ms is None:
-            state.last_ts_ms = ts_ms
-        if ts_ms <= state.last_ts_ms:
+        interval = context.interval
+        if interval is None or not interval.newer:
             return findings
-        recent = [*state.recent_intervals_ms, ts_ms - state.last_ts_ms][-self.confirm_intervals :]
+        recent = [*state.recent_intervals_ms, interval.duration_ms][-self.confirm_intervals :]
         reported, changed_to = self._cadence(recent, state.reported_interval_ms)
         if changed_to is not None:
             event = Irregular(reading.meter_id, ts_ms, "interval_change", interval_ms=changed_to)
             findings.append(self.fail("interval_change", event))
             if self.rejects:
                 return findings
-        state.last_ts_ms, state.recent_intervals_ms = ts_ms, recent
+        state.recent_intervals_ms = recent
         state.reported_interval_ms = reported
         return findings
 

@@ -1,6 +1,7 @@
 """Register checks: the cumulative import register must rise, and not too fast.
 
-Against the newest accepted reading of the meter, a lower register is:
+Against the meter's reference reading (the newest one no rule rejected: the engine's
+:class:`~streaming_app.rules.base.Interval`), a lower register is:
 
 - a ``rollover`` when wrapping at ``rollover_at_wh`` explains it within the physical
   limit (a notice: the consumption is known, carried as ``energy_wh``);
@@ -19,7 +20,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from smart_meter.reading import Reading
-from streaming_app.rules.base import Context, Finding, Rule
+from streaming_app.rules.base import Context, Finding, Interval, Rule
 from streaming_app.rules.events import RegisterEvent, RegisterKind
 
 MS_PER_HOUR = 3_600_000
@@ -27,10 +28,7 @@ MS_PER_HOUR = 3_600_000
 
 @dataclass(slots=True)
 class RegisterState:
-    """The newest accepted reading: its event time and register."""
-
-    last_ts_ms: int | None = None
-    last_wh: float = 0.0
+    """Stateless: the reference reading is the engine's."""
 
 
 class RegisterRule(Rule[RegisterState]):
@@ -46,25 +44,20 @@ class RegisterRule(Rule[RegisterState]):
     max_kw: float = Field(default=100.0, gt=0, description="physical limit of the connection")
 
     def evaluate(self, reading: Reading, state: RegisterState, context: Context) -> list[Finding]:
-        ts_ms, current = reading.ts_ms, reading.import_wh
-        if state.last_ts_ms is None:
-            state.last_ts_ms, state.last_wh = ts_ms, current
+        interval = context.interval
+        if interval is None:
             return []
-        if ts_ms <= state.last_ts_ms:
-            if ts_ms < state.last_ts_ms and current > state.last_wh:
-                elapsed = state.last_ts_ms - ts_ms
-                event = self._event(reading, RegisterKind.DECREASE, current, state.last_wh, elapsed)
+        if not interval.newer:
+            if interval.ts_ms < interval.previous_ts_ms and interval.energy_wh > 0:
+                elapsed, kind = interval.previous_ts_ms - interval.ts_ms, RegisterKind.DECREASE
+                event = self._event(reading, kind, interval.wh, interval.previous_wh, elapsed)
                 return [self.fail("decrease", event)]
             return []
-        finding = self._judge(reading, state)
-        if finding is None or not (finding.failed and self.rejects):
-            state.last_ts_ms, state.last_wh = ts_ms, current
+        finding = self._judge(reading, interval)
         return [] if finding is None else [finding]
 
-    def _judge(self, reading: Reading, state: RegisterState) -> Finding | None:
-        assert state.last_ts_ms is not None
-        previous, current = state.last_wh, reading.import_wh
-        elapsed = reading.ts_ms - state.last_ts_ms
+    def _judge(self, reading: Reading, interval: Interval) -> Finding | None:
+        previous, current, elapsed = interval.previous_wh, interval.wh, interval.duration_ms
         limit_wh = self.max_kw * 1000 * elapsed / MS_PER_HOUR
         if current >= previous:
             if current - previous <= limit_wh:

@@ -26,10 +26,8 @@ MS_PER_HOUR = 3_600_000
 
 @dataclass(slots=True)
 class SpikeState:
-    """The newest reading and the average powers (W) of recent intervals, oldest first."""
+    """The average powers (W) of recent intervals, oldest first."""
 
-    last_ts_ms: int | None = None
-    last_wh: float = 0.0
     history_w: list[float] = field(default_factory=list)
 
 
@@ -51,14 +49,11 @@ class SpikeRule(Rule[SpikeState]):
     min_power_w: float = Field(default=100.0, ge=0, description="never a spike below this")
 
     def evaluate(self, reading: Reading, state: SpikeState, context: Context) -> list[Finding]:
-        ts_ms, current = reading.ts_ms, reading.import_wh
-        if state.last_ts_ms is not None and ts_ms <= state.last_ts_ms:
+        interval = context.interval
+        if interval is None or not interval.newer or interval.energy_wh <= 0:
             return []
-        previous_ts, energy = state.last_ts_ms, current - state.last_wh
-        if previous_ts is None or energy <= 0:
-            state.last_ts_ms, state.last_wh = ts_ms, current
-            return []
-        power_w = energy * MS_PER_HOUR / (ts_ms - previous_ts)
+        ts_ms = reading.ts_ms
+        power_w = interval.energy_wh * MS_PER_HOUR / interval.duration_ms
         history, findings = state.history_w, []
         if len(history) >= self.min_history:
             baseline_w = baseline(history, self.statistic)
@@ -70,5 +65,4 @@ class SpikeRule(Rule[SpikeState]):
                     return findings
         history.append(power_w)
         del history[: -self.history_size]
-        state.last_ts_ms, state.last_wh = ts_ms, current
         return findings

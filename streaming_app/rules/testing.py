@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from smart_meter.reading import Reading
-from streaming_app.rules.base import Context, Finding, Rule
+from streaming_app.rules.base import Action, Context, Finding, Interval, Rule
 
 DAY = datetime(2024, 1, 15, tzinfo=UTC)
 
@@ -56,9 +56,20 @@ def reading(
 def run_rule(
     rule: Rule[Any], readings: Iterable[Reading], state: Any = None
 ) -> tuple[list[list[Finding]], Any]:
-    """Evaluate ``rule`` over ``readings`` (no watermark); its findings per reading, its state."""
+    """Evaluate ``rule`` alone over ``readings`` as the engine would hand them to it (each
+    against the newest earlier reading it did not reject or halt; no watermark); its
+    findings per reading, and its state."""
     state = rule.new_state() if state is None else state
-    return [rule.evaluate(r, state, Context()) for r in readings], state
+    reference: tuple[int, float] | None = None
+    found: list[list[Finding]] = []
+    for item in readings:
+        interval = None if reference is None else Interval(*reference, item.ts_ms, item.import_wh)
+        findings = rule.evaluate(item, state, Context(interval=interval))
+        found.append(findings)
+        kept = not any(f.action is Action.REJECT or f.halt for f in findings)
+        if kept and (reference is None or item.ts_ms > reference[0]):
+            reference = (item.ts_ms, item.import_wh)
+    return found, state
 
 
 def _energy_and_current(

@@ -22,9 +22,8 @@ from streaming_app.rules.events import VoltageEvent
 
 @dataclass(slots=True)
 class VoltageState:
-    """The newest reading's time and the open episode, if any (``readings`` > 0)."""
+    """The open episode, if any (``readings`` > 0)."""
 
-    last_ts_ms: int | None = None
     start_ms: int = 0
     end_ms: int = 0
     min_v: float = 0.0
@@ -61,11 +60,10 @@ class VoltageRule(Rule[VoltageState]):
             for name, out in (("under_voltage", under), ("over_voltage", over))
             if out
         ]
-        ts_ms = reading.ts_ms
-        late = state.last_ts_ms is not None and ts_ms <= state.last_ts_ms
+        ts_ms, interval = reading.ts_ms, context.interval
+        late = interval is not None and not interval.newer
         if late or (findings and self.rejects):
             return findings
-        state.last_ts_ms = ts_ms
         if under or over:
             event = self._extend(reading.meter_id, state, ts_ms, low, high)
         elif state.readings:

@@ -27,7 +27,6 @@ class WindowState:
     """Recent (event time, cumulative consumption Wh) points; the next window to judge."""
 
     points: list[tuple[int, float]] = field(default_factory=list)
-    last_wh: float = 0.0
     next_end_ms: int = 0
     in_episode: bool = False
 
@@ -62,19 +61,17 @@ class WindowThresholdRule(Rule[WindowState]):
         return self
 
     def evaluate(self, reading: Reading, state: WindowState, context: Context) -> list[Finding]:
-        ts_ms, points = reading.ts_ms, state.points
-        if not points:
-            state.points.append((ts_ms, 0.0))
-            state.last_wh = reading.import_wh
+        ts_ms, points, interval = reading.ts_ms, state.points, context.interval
+        if not points or interval is None:
+            state.points[:] = [(ts_ms, 0.0)]
             first_end = ts_ms + self.window_ms
             state.next_end_ms = -(-first_end // self.slide_ms) * self.slide_ms
             return []
         previous_ts, previous_e = points[-1]
         if ts_ms <= previous_ts:
             return []
-        consumed = previous_e + max(reading.import_wh - state.last_wh, 0.0)
+        consumed = previous_e + max(interval.energy_wh, 0.0)
         points.append((ts_ms, consumed))
-        state.last_wh = reading.import_wh
         findings = self._judge_windows(reading.meter_id, state, previous_ts)
         self._trim(state)
         return findings

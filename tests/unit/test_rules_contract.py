@@ -19,6 +19,7 @@ import pytest
 
 from smart_meter.reading import Reading
 from streaming_app.rules import Action, Context, Rule, rule_types
+from streaming_app.rules.base import Interval
 from streaming_app.rules.testing import faulty_stream
 
 OUT_OF_ORDERNESS_MS = 60_000
@@ -28,15 +29,19 @@ Check = Callable[[Rule[Any]], None]
 
 def contexts(readings: Sequence[Reading]) -> list[Context]:
     """What the engine would pass with each reading: the meter's watermark before it (its
-    newest event time so far minus the bound) and when it was received (every 37th reading
-    an hour before its own time, as if its meter's clock ran ahead)."""
+        newest event time so far minus the bound) and when it was received (every 37th reading
+        an hour before its own time, as if its meter's clock ran ahead), and the reading against
+    the newest before it."""
     found: list[Context] = []
-    newest: int | None = None
+    newest: Reading | None = None
     for index, reading in enumerate(readings):
-        watermark = None if newest is None else newest - OUT_OF_ORDERNESS_MS
+        watermark = None if newest is None else newest.ts_ms - OUT_OF_ORDERNESS_MS
         received = reading.ts_ms - (HOUR_MS if index % 37 == 36 else 0)
-        found.append(Context(watermark_ms=watermark, received_ms=received))
-        newest = reading.ts_ms if newest is None else max(newest, reading.ts_ms)
+        interval = None
+        if newest is not None:
+            interval = Interval(newest.ts_ms, newest.import_wh, reading.ts_ms, reading.import_wh)
+        found.append(Context(watermark, (), received, interval))
+        newest = reading if newest is None or reading.ts_ms > newest.ts_ms else newest
     return found
 
 

@@ -12,7 +12,12 @@ from streaming_app.rules import Action, Lateness, Quality, Status, Validator, Ve
 from streaming_app.rules.engine import TimerQueue
 from streaming_app.rules.events import Event, Gap, LateEvent, event_record
 from streaming_app.rules.gap import GapRule
-from streaming_app.rules.state import MIGRATIONS, MeterState, StateVersionError
+from streaming_app.rules.state import (
+    MIGRATIONS,
+    REFERENCE_FIELDS,
+    MeterState,
+    StateVersionError,
+)
 from streaming_app.rules.testing import faulty_stream, ms, reading
 from streaming_app.validation import demo_settings, prod_settings
 
@@ -137,7 +142,7 @@ def test_state_of_an_older_version_is_migrated(monkeypatch: pytest.MonkeyPatch) 
     validator = prod_settings().validator()
     validator.process(reading("10:00", 1000.0))
     current = orjson.loads(validator.meter_state("M1") or b"")
-    old = {**current, "v": 0, "last_seen": current["last_event_ms"]}
+    old = {**as_version_1(current), "v": 0, "last_seen": current["last_event_ms"]}
     del old["last_event_ms"]
 
     def rename_last_seen(data: dict[str, Any]) -> dict[str, Any]:
@@ -186,13 +191,12 @@ def test_resumed_from_per_meter_states_gives_the_same_verdicts() -> None:
     assert before + run(resumed, stream[half:]) == uninterrupted
 
 
-def test_a_version_1_meter_state_migrates_with_its_newest_event_time_as_its_progress() -> None:
+def test_a_version_1_meter_state_migrates_to_progress_and_one_reference_reading() -> None:
     validator = prod_settings().validator()
     first = prod_settings().validator()
     first.process(reading("10:00", 100.0))
     saved = orjson.loads(first.meter_state("M1") or b"")
-    version_1 = {k: v for k, v in saved.items() if k != "progress_ms"} | {"v": 1}
-    validator.load_meter_state(orjson.dumps(version_1))
+    validator.load_meter_state(orjson.dumps(as_version_1(saved)))
     assert orjson.loads(validator.meter_state("M1") or b"") == saved
 
 
@@ -233,3 +237,14 @@ def test_events_flatten_to_json_ready_records_for_sinks() -> None:
     }
     late = LateEvent("M1", 1, 2, Lateness.TOO_LATE, 1)
     assert orjson.loads(orjson.dumps(event_record(late)))["lateness"] == "TOO_LATE"
+
+
+def as_version_1(state: dict[str, Any]) -> dict[str, Any]:
+    """A version-2 meter state as version 1 stored it: no progress, and the reference
+    reading kept by each rule that used it."""
+    (ts_ms, wh), rules = state["reference"], dict(state["rules"])
+    for rule_id, fields in REFERENCE_FIELDS.items():
+        values = {"last_ts_ms": ts_ms, "last_wh": wh}
+        rules[rule_id] = {**rules[rule_id], **{name: values[name] for name in fields}}
+    old = {k: v for k, v in state.items() if k not in ("progress_ms", "reference")}
+    return {**old, "v": 1, "rules": rules}

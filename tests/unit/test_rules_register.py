@@ -58,12 +58,12 @@ def test_consumption_above_the_connection_limit_is_flagged() -> None:
 
 
 def test_rejected_reading_does_not_become_the_reference() -> None:
-    rule = RegisterRule(action=Action.REJECT)
+    validator = prod_settings(register_check={"action": "reject"}).validator()
     stream = [reading("10:00", 1000.0), reading("10:30", 10.0), reading("11:00", 1400.0)]
-    findings, state = run_rule(rule, stream)
-    assert [f.action for f in findings[1]] == [Action.REJECT]
-    assert findings[2] == []
-    assert (state.last_ts_ms, state.last_wh) == (ms("11:00"), 1400.0)
+    verdicts = [validator.process(item) for item in stream]
+    assert [v.status for v in verdicts[1:]] == [Status.REJECTED, Status.FLAGGED]
+    assert verdicts[2].failed_rules == ("gap",)  # judged against 10:00, across the hole
+    assert validator.rule_state("M1", "register") is not None
 
 
 def test_rejected_register_reading_is_rejected_by_the_validator() -> None:
