@@ -23,7 +23,13 @@ from demo.collect import (
 )
 from demo.deployment import DemoDeployment
 from demo.launch import AppProcess, app_environment, backlog
-from inject.faults import FaultConfig, FaultRecord, ProfileName, read_ground_truth
+from inject.faults import (
+    DetectionLimits,
+    FaultConfig,
+    FaultRecord,
+    ProfileName,
+    read_ground_truth,
+)
 from inject.fleet import FleetConfig, meter_id, transformer_id
 from inject.run import InjectOptions, InjectSummary, inject_to_nats
 from smart_meter.settings import ConnectionSettings
@@ -35,6 +41,7 @@ from smart_meter.streams import (
     findings_stream_config,
 )
 from streaming_app.rules.events import Event
+from streaming_app.validation import ValidationSettings, demo_settings
 
 INTERVAL_S = 60  # the demo preset's meters read every minute
 
@@ -146,7 +153,7 @@ def _inject_options(
     start = options.start or datetime.fromtimestamp(first, UTC)
     return InjectOptions(
         fleet=FleetConfig(meters=options.meters, interval_s=INTERVAL_S, seed=options.seed),
-        faults=FaultConfig.profile(options.faults),
+        faults=FaultConfig.profile(options.faults, detection_limits(demo_settings())),
         intervals=options.intervals,
         start=start,
         speedup=None,
@@ -155,6 +162,20 @@ def _inject_options(
         nats_url=base.nats_url,
         partitions=base.partitions,
         destination=deployment.destination,
+    )
+
+
+def detection_limits(settings: ValidationSettings) -> DetectionLimits:
+    """The limits of these rules, for the injector: it labels only faults they can see."""
+    register, spike = settings.register_check, settings.spike
+    return DetectionLimits(
+        reset_below_wh=register.reset_below_wh,
+        spike_ratio=spike.ratio,
+        spike_statistic=spike.statistic,
+        spike_min_history=spike.min_history,
+        spike_history_size=spike.history_size,
+        spike_recent_intervals=spike.recent_intervals,
+        spike_min_power_w=spike.min_power_w,
     )
 
 

@@ -83,8 +83,6 @@ SIDE_EFFECTS: dict[str, frozenset[FaultKind]] = {
     "gap": frozenset(MALFORMED_KINDS | _HELD | _SHIFTED),
     # a timestamp behind the clock is behind the watermark too
     "late": _SHIFTED,
-    # a register that falls below ``reset_below_wh`` reads as a reset (then consumption)
-    "register_reset": frozenset({K.REGISTER_DECREASE}),
 }
 EXPLAINERS: dict[str, frozenset[FaultKind]] = {
     category: frozenset(k for k, c in CATEGORY.items() if c == category)

@@ -1,11 +1,11 @@
 """Check a ground truth against what was actually sent, in both directions.
 
-``problems(records, payloads, interval_s, modulus_wh)`` returns a list of readable
-problems (empty when all is well):
+``problems(records, payloads, interval_s, modulus_wh, reset_below_wh)`` returns a list
+of readable problems (empty when all is well):
 
 * every record is visible in the messages (a ``missing`` record: no reading there; a
-  ``register_decrease``: the register went down; a malformed one: those exact bytes
-  arrived and cannot be decoded; ...);
+  ``register_decrease``: the register went down, to ``reset_below_wh`` or above, else it
+  would be a reset; a malformed one: those exact bytes arrived and cannot be decoded; ...);
 * every anomaly in the messages is explained by a record (no unlabelled gap, duplicate,
   off-grid time, out-of-band voltage, falling or stuck register, late arrival or
   undecodable message).
@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from statistics import median
 
 from inject.faults import FaultKind, FaultRecord
@@ -51,6 +52,7 @@ HELD_KINDS = {FaultKind.LATE, FaultKind.OUT_OF_ORDER}
 SKEW_KINDS = {FaultKind.IRREGULAR_SAMPLING, FaultKind.CLOCK_SKEW}
 DUPLICATE_KINDS = {FaultKind.DUPLICATE_IDENTICAL, FaultKind.DUPLICATE_CONFLICTING}
 PLAUSIBLE_WRAP_WH = 100_000.0
+RESET_BELOW_WH = 1_000.0  # the prod register rule's: a fall to below is a reset
 
 
 @dataclass
@@ -169,7 +171,11 @@ def _off_grid(
 
 
 def _register_down(
-    record: FaultRecord, seen: Observed, meters: dict[str, list[Reading]], modulus_wh: float
+    record: FaultRecord,
+    seen: Observed,
+    meters: dict[str, list[Reading]],
+    modulus_wh: float,
+    reset_below_wh: float = RESET_BELOW_WH,
 ) -> str | None:
     readings = seen.at(record.meter_id, record.start)
     before = _previous(meters, record.meter_id, record.start)
@@ -180,6 +186,8 @@ def _register_down(
         return f"register did not go down: {before.import_wh} -> {reading.import_wh}"
     if record.kind is FaultKind.RESET and reading.import_wh != 0.0:
         return f"reset to {reading.import_wh}, not 0"
+    if record.kind is FaultKind.REGISTER_DECREASE and reading.import_wh < reset_below_wh:
+        return f"decrease to {reading.import_wh}, below a reset's {reset_below_wh}"
     wrap_wh = reading.import_wh + modulus_wh - before.import_wh
     if record.kind is FaultKind.ROLLOVER and not 0 < wrap_wh < PLAUSIBLE_WRAP_WH:
         return f"not a plausible wrap: {before.import_wh} -> {reading.import_wh}"
@@ -334,13 +342,16 @@ def problems(
     payloads: Iterable[bytes],
     interval_s: int,
     modulus_wh: float,
+    reset_below_wh: float = RESET_BELOW_WH,
 ) -> list[str]:
     """Every way the ground truth and the messages disagree (empty: they agree)."""
     seen = Observed.of(payloads, interval_s)
     meters = seen.meters()
+    register_down = partial(_register_down, reset_below_wh=reset_below_wh)
+    checks: dict[FaultKind, Check] = {**CHECKS, **dict.fromkeys(REGISTER_DOWN_KINDS, register_down)}
     found = []
     for record in records:
-        problem = CHECKS[record.kind](record, seen, meters, modulus_wh)
+        problem = checks[record.kind](record, seen, meters, modulus_wh)
         if problem:
             found.append(f"{record.kind} {record.meter_id} {record.start}: {problem}")
     return found + _unexplained(records, seen, meters)

@@ -1,6 +1,7 @@
 """Fault injection with ground truth: what a real fleet sends, and a record of every fault."""
 
 from inject.faults.config import FaultConfig, ProfileName
+from inject.faults.detectable import DetectionLimits
 from inject.faults.ground_truth import (
     FaultLog,
     FaultRecord,
@@ -14,6 +15,7 @@ from inject.faults.sending import Emission, RawMessage
 
 __all__ = [
     "MALFORMED_KINDS",
+    "DetectionLimits",
     "Emission",
     "FaultConfig",
     "FaultInjector",

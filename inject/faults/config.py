@@ -6,6 +6,9 @@ When the meter rates add up to more than 1, each kind keeps its share of the sum
 kinds are scheduled differently: ``transformer_dark`` is a rate per transformer and
 interval, and ``rollover`` is the share of meters whose register starts just below
 ``register_modulus_wh`` so that it wraps within ``rollover_within_intervals`` or so.
+
+``detection`` holds the validator's limits that a decrease and a spike must clear to be
+labelled as such (:mod:`inject.faults.detectable`); the defaults are the prod preset's.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from inject.faults.detectable import DetectionLimits
 from inject.faults.kinds import MALFORMED_KINDS, FaultKind
 
 ProfileName = Literal["none", "default", "all"]
 IntRange = tuple[int, int]
 FloatRange = tuple[float, float]
+# A spike's ratio stays this far above the rule's, so no rounding brings it under.
+SPIKE_RATIO_MARGIN = 1.1
 
 
 class FaultConfig(BaseModel):
@@ -47,10 +53,20 @@ class FaultConfig(BaseModel):
     rollover_within_intervals: float = Field(
         8.0, ge=1.0, description="rollover candidates start about this many intervals from it"
     )
-    decrease_wh: FloatRange = Field((50.0, 5000.0), description="how far a register goes back")
-    spike_ratio: FloatRange = Field((10.0, 30.0), description="spike energy / typical interval")
+    decrease_wh: FloatRange = Field(
+        (50.0, 5000.0),
+        description="how far a register goes back (never below detection.reset_below_wh)",
+    )
+    spike_ratio: FloatRange = Field(
+        (10.0, 30.0),
+        description="spike power / the spike rule's baseline power (see detection)",
+    )
     spike_history_intervals: int = Field(
         6, ge=1, description="intervals a meter runs before its first spike, and between spikes"
+    )
+    detection: DetectionLimits = Field(
+        default_factory=DetectionLimits,
+        description="rule limits a decrease and a spike must clear (default: prod preset)",
     )
     flat_line_intervals: IntRange = Field((4, 8), description="register stuck, load present")
     zero_run_intervals: IntRange = Field((12, 24), description="register stuck, no current")
@@ -82,6 +98,9 @@ class FaultConfig(BaseModel):
                 raise ValueError(f"{name} must be (low, high) with 0 <= low <= high, got {value}")
         if self.irregular_offset_fraction[1] >= 0.5:
             raise ValueError("irregular_offset_fraction must stay below 0.5 of the interval")
+        least_ratio = SPIKE_RATIO_MARGIN * self.detection.spike_ratio
+        if self.spike_ratio[0] < least_ratio:
+            raise ValueError(f"spike_ratio must start at {least_ratio:g} or more (rule's x 1.1)")
         return self
 
     def rate(self, kind: FaultKind) -> float:
@@ -102,13 +121,17 @@ class FaultConfig(BaseModel):
         return max(spans) + self.cooldown_intervals + 1
 
     @classmethod
-    def profile(cls, name: ProfileName) -> FaultConfig:
-        """``none``: clean data; ``default``: a realistic trickle; ``all``: every kind, often."""
+    def profile(cls, name: ProfileName, detection: DetectionLimits | None = None) -> FaultConfig:
+        """``none``: clean data; ``default``: a realistic trickle; ``all``: every kind, often.
+
+        ``detection``: the limits of the rules the run is validated with (default: prod).
+        """
+        limits = detection or DetectionLimits()
         if name == "none":
-            return cls()
+            return cls(detection=limits)
         if name == "default":
-            return cls(rates=_DEFAULT_RATES)
-        return cls(rates=_ALL_RATES)
+            return cls(rates=_DEFAULT_RATES, detection=limits)
+        return cls(rates=_ALL_RATES, detection=limits)
 
 
 _DEFAULT_RATES: dict[FaultKind, float] = {

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from inject.faults import effects, shaping
+from inject.faults import detectable, effects, shaping
 from inject.faults.config import FaultConfig
 from inject.faults.darkness import DarkSchedule
 from inject.faults.ground_truth import FaultLog, RecordSink
@@ -141,7 +141,7 @@ class FaultInjector:
         details: dict[str, Any] = dict(start.details) if start else {}
         config, rng = self.config, self.rng
         before_wh = state.advance(reading.import_wh)
-        shaping.shape_register(kind, state, before_wh, details, config, rng)
+        shaping.shape_register(kind, state, before_wh, details, config, rng, reading.ts_ms)
         changes: dict[str, Any] = {}
         shown_wh = state.shown_wh(config.register_modulus_wh)
         if shown_wh != reading.import_wh:
@@ -189,9 +189,13 @@ class FaultInjector:
             return False
         if kind in effects.NEEDS_VOLTAGE and reading.voltage_v is None:
             return False
+        limits = self.config.detection
         if kind is FaultKind.SPIKE:
-            return self._step >= state.spike_ready_step and (state.typical_wh or 0.0) > 0.0
-        if kind in (FaultKind.REGISTER_DECREASE, FaultKind.RESET):
+            return self._step >= state.spike_ready_step and state.seen.judges_spikes(limits)
+        if kind is FaultKind.REGISTER_DECREASE:
+            shown_before_wh = state.last_sent_wh or 0.0
+            return detectable.can_decrease(shown_before_wh, self.config.decrease_wh, limits)
+        if kind is FaultKind.RESET:
             return (state.last_sent_wh or 0.0) >= 1.0
         return True
 
@@ -222,6 +226,7 @@ class FaultInjector:
         if state.wrap_pending:
             self._show_wrap(step, state, reading)
         state.note_sent(step, reading.import_wh)
+        state.seen.see(reading.ts_ms, reading.import_wh, self.config.detection.spike_history_size)
 
     def _show_wrap(self, step: int, state: MeterState, reading: Reading) -> None:
         """The first reading sent after a wrap shows it; with none sent before, nobody can tell."""

@@ -19,12 +19,23 @@ Time
     ``clock_skew``: 2-6 consecutive timestamps shifted by the same 5-600 s (capped at
     45 % of the interval), then back on the grid.
 Register (the shown register continues from where the fault leaves it)
-    ``register_decrease``: the register goes 50-5000 Wh below the previous reading.
+    ``register_decrease``: the register goes 50-5000 Wh below the previous reading, never
+    below the register rule's reset level (``detection.reset_below_wh``, 1000 Wh): the
+    drop is drawn up to the room above it, and a meter with less room (just after a
+    reset or a wrap) gets no decrease. A fall to below that level is a reset, and is
+    only injected, and labelled, as ``reset``.
     ``reset``: the register shows 0, then counts up from 0.
     ``rollover``: the register wraps at ``register_modulus_wh``; chosen meters start just
     below it. Recorded at the first reading sent after the wrap.
-    ``spike``: one interval's energy is 10-30 x the meter's typical interval energy
-    (current scaled alike); a meter needs 6 intervals of history between spikes.
+    ``spike``: one interval's average power is 10-30 x the meter's baseline power
+    (current scaled alike). The baseline is the highest of what the spike rule compares
+    with (the median power of the intervals with energy it remembers, or of the latest
+    ``detection.spike_recent_intervals`` of them), the median of the meter's latest
+    ``spike_history_intervals`` (6) intervals, and ``spike_min_power_w / spike_ratio``,
+    so the spike clears the rule's ratio and minimum power. Injected only once the rule
+    has ``detection.spike_min_history`` intervals with energy (the injector follows what
+    the rule remembers of the readings sent: stuck, zero, dropped, malformed and late
+    readings add none), and 6 intervals after the meter's start or its last spike.
     ``flat_line``: the register stays at the previous reading's value for 4-8
     intervals while current still flows; that energy is never registered.
     ``zero_run``: as flat line, 12-24 intervals, with zero current (no load).

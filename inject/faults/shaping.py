@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from inject.faults import effects
+from inject.faults import detectable, effects
 from inject.faults.config import FaultConfig
 from inject.faults.ground_truth import iso_utc
 from inject.faults.kinds import SUSTAINED_VOLTAGE_KINDS, FaultKind
@@ -48,28 +48,55 @@ def shape_register(
     details: dict[str, Any],
     config: FaultConfig,
     rng: np.random.Generator,
+    ts_ms: int,
 ) -> None:
     """Reset, decrease and spike move the shown register once; it continues from there."""
     if kind is FaultKind.RESET:
         state.move_register(0.0)
         details.update(from_wh=state.last_sent_wh)
     elif kind is FaultKind.REGISTER_DECREASE:
-        # Stay above zero, and within the same turn of the register (never mistaken for a wrap).
-        shown_before_wh = state.last_sent_wh or 0.0
-        drop_wh = round(min(float(rng.uniform(*config.decrease_wh)), shown_before_wh - 0.1), 1)
-        state.move_register(state.wraps * config.register_modulus_wh + shown_before_wh - drop_wh)
-        details.update(from_wh=shown_before_wh, drop_wh=drop_wh)
+        _decrease(state, details, config, rng)
     elif kind is FaultKind.SPIKE:
-        typical_wh = state.typical_wh or 0.0
-        true_wh = state.register_wh - before_wh
-        spike_wh = round(float(rng.uniform(*config.spike_ratio)) * typical_wh, 1)
-        state.move_register(before_wh + spike_wh)
-        details.update(
-            interval_wh=spike_wh,
-            typical_wh=round(typical_wh, 1),
-            ratio=round(spike_wh / typical_wh, 2),
-            current_factor=spike_wh / max(true_wh, 1e-9),
-        )
+        _spike(state, before_wh, details, config, rng, ts_ms)
+
+
+def _decrease(
+    state: MeterState, details: dict[str, Any], config: FaultConfig, rng: np.random.Generator
+) -> None:
+    """Down by a drop that leaves the register at or above the reset level, in the same
+    turn of the register (never mistaken for a reset or a wrap)."""
+    shown_before_wh = state.last_sent_wh or 0.0
+    limits = config.detection
+    drop_wh = detectable.decrease_drop_wh(shown_before_wh, config.decrease_wh, limits, rng)
+    state.move_register(state.wraps * config.register_modulus_wh + shown_before_wh - drop_wh)
+    details.update(from_wh=shown_before_wh, drop_wh=drop_wh)
+
+
+def _spike(
+    state: MeterState,
+    before_wh: float,
+    details: dict[str, Any],
+    config: FaultConfig,
+    rng: np.random.Generator,
+    ts_ms: int,
+) -> None:
+    """One interval at ``spike_ratio`` x the meter's baseline power (see detectable)."""
+    seen = state.seen
+    assert seen.last_ts_ms is not None  # the injector starts a spike only with a history
+    recent = config.spike_history_intervals
+    baseline_w = detectable.spike_baseline_w(seen.history_w, config.detection, recent)
+    duration_ms = ts_ms - seen.last_ts_ms
+    power_w = float(rng.uniform(*config.spike_ratio)) * baseline_w
+    spike_wh = detectable.spike_energy_wh(power_w, duration_ms)
+    true_wh = state.register_wh - before_wh
+    state.move_register(before_wh + spike_wh)
+    details.update(
+        interval_wh=spike_wh,
+        power_w=round(spike_wh * detectable.MS_PER_HOUR / duration_ms, 1),
+        baseline_w=round(baseline_w, 1),
+        ratio=round(spike_wh * detectable.MS_PER_HOUR / duration_ms / baseline_w, 2),
+        current_factor=spike_wh / max(true_wh, 1e-9),
+    )
 
 
 def apply_active(

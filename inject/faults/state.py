@@ -3,18 +3,19 @@
 The meter's true register (from the fleet) only moves forward. What the meter *shows* is
 ``true + offset_wh``, wrapped at the register modulus: a reset, a decrease or a spike
 moves the offset once, a stuck register moves it by every interval's energy, so the
-shown register always continues from where the fault left it.
+shown register always continues from where the fault left it. ``seen`` follows what the
+spike rule remembers of the readings sent (:class:`inject.faults.detectable.SeenIntervals`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from inject.faults.detectable import SeenIntervals
 from inject.faults.kinds import STUCK_KINDS, FaultKind
 
-TYPICAL_WEIGHT = 0.3  # weight of the newest interval in a meter's typical interval energy
 NEVER = -2
 
 
@@ -45,7 +46,6 @@ class MeterState:
     offset_wh: float = 0.0
     last_true_wh: float | None = None
     register_wh: float = 0.0  # shown register before wrapping, of the latest reading
-    typical_wh: float | None = None  # moving average of the true interval energy
     wraps: int = 0
     busy_until: int = 0
     spike_ready_step: int = 0  # no spike before: the meter needs a history to stand out from
@@ -56,6 +56,7 @@ class MeterState:
     last_sent_wh: float | None = None
     last_shown_wh: float | None = None
     last_sent_step: int = NEVER
+    seen: SeenIntervals = field(default_factory=SeenIntervals)
 
     def is_free(self, step: int) -> bool:
         return self.active is None and self.busy_until <= step and not self.rollover_candidate
@@ -63,16 +64,9 @@ class MeterState:
     def advance(self, true_wh: float) -> float:
         """Take the meter's next true register; return the shown register before it."""
         before = self.register_wh
-        if self.last_true_wh is not None:
-            delta_wh = true_wh - self.last_true_wh
-            typical = self.typical_wh
-            self.typical_wh = (
-                delta_wh
-                if typical is None
-                else (1 - TYPICAL_WEIGHT) * typical + TYPICAL_WEIGHT * delta_wh
-            )
-            if self.active is not None and self.active.kind in STUCK_KINDS:
-                self.offset_wh -= delta_wh
+        stuck = self.active is not None and self.active.kind in STUCK_KINDS
+        if stuck and self.last_true_wh is not None:
+            self.offset_wh -= true_wh - self.last_true_wh
         self.last_true_wh = true_wh
         self.register_wh = true_wh + self.offset_wh
         return before

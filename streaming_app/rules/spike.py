@@ -3,9 +3,13 @@
 Average power of an interval is its energy over its duration, so a long interval after
 a gap is not mistaken for a spike. With at least ``min_history`` intervals remembered
 (the last ``history_size`` with energy), an interval fails when its power exceeds
-``ratio`` times the history's median (or mean) and ``min_power_w``. Every interval with
-energy joins the history, spikes too: the median shrugs off the odd spike, and a lasting
-change of level stops being one once it fills half the history. Zero intervals stay out
+``min_power_w`` and ``ratio`` times the reference: the history's median (or mean), or
+the median of its latest ``recent_intervals`` if that is higher. Without the latter, a
+history of night hours made the morning's rise to the day's level look like spikes
+(every false spike on the injector's half-hourly fault mix went away with it); with
+it, a level the meter has just reached is no spike. Every interval with energy joins
+the history, spikes too: the median shrugs off the odd spike, and a lasting change of
+level stops being one once it fills half the recent window. Zero intervals stay out
 (they say nothing about the meter's level; zero runs are the flat-line rule's).
 """
 
@@ -36,8 +40,16 @@ def baseline(history_w: list[float], statistic: str) -> float:
     return statistics.median(history_w) if statistic == "median" else statistics.fmean(history_w)
 
 
+def reference(history_w: list[float], statistic: str, recent_intervals: int) -> float:
+    """The baseline, or the median of the latest ``recent_intervals`` if higher (0: off)."""
+    level = baseline(history_w, statistic)
+    if recent_intervals:
+        level = max(level, statistics.median(history_w[-recent_intervals:]))
+    return level
+
+
 class SpikeRule(Rule[SpikeState]):
-    """Interval power above ratio × recent median (or mean)."""
+    """Interval power above ratio × the recent median (or mean), and the latest level."""
 
     kind: ClassVar[str] = "spike"
     state_type: ClassVar[type[SpikeState]] = SpikeState
@@ -46,6 +58,9 @@ class SpikeRule(Rule[SpikeState]):
     statistic: Literal["median", "mean"] = Field(default="median", description="baseline")
     min_history: int = Field(default=6, ge=1, description="intervals needed before judging")
     history_size: int = Field(default=48, ge=1, description="intervals remembered")
+    recent_intervals: int = Field(
+        default=6, ge=0, description="latest intervals whose median is a floor of the baseline"
+    )
     min_power_w: float = Field(default=100.0, ge=0, description="never a spike below this")
 
     def evaluate(self, reading: Reading, state: SpikeState, context: Context) -> list[Finding]:
@@ -56,7 +71,7 @@ class SpikeRule(Rule[SpikeState]):
         power_w = interval.energy_wh * MS_PER_HOUR / interval.duration_ms
         history, findings = state.history_w, []
         if len(history) >= self.min_history:
-            baseline_w = baseline(history, self.statistic)
+            baseline_w = reference(history, self.statistic, self.recent_intervals)
             if power_w > self.min_power_w and power_w > self.ratio * baseline_w:
                 findings.append(
                     self.fail("spike", Spike(reading.meter_id, ts_ms, power_w, baseline_w))

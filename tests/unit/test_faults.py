@@ -69,9 +69,9 @@ class Run:
         return [r for r in self.readings if r.meter_id == meter_id and r.ts == ts]
 
     def problems(self) -> list[str]:
-        return problems(
-            self.records, self.payloads, self.interval_s, self.config.register_modulus_wh
-        )
+        config = self.config
+        modulus_wh, reset_below_wh = config.register_modulus_wh, config.detection.reset_below_wh
+        return problems(self.records, self.payloads, self.interval_s, modulus_wh, reset_below_wh)
 
 
 def _decoded(payload: bytes) -> list[Reading]:
@@ -163,6 +163,7 @@ def test_register_decrease_makes_the_register_go_down_then_continue_upward() -> 
         [after] = run.sent_at(record.meter_id, record.start + step(run))
         assert at.import_wh < before.import_wh < after.import_wh or at.import_wh < after.import_wh
         assert at.import_wh == pytest.approx(before.import_wh - record.details["drop_wh"])
+        assert at.import_wh >= run.config.detection.reset_below_wh  # not a reset
 
 
 def test_reset_shows_zero_and_the_register_continues_upward_from_it() -> None:
@@ -186,13 +187,15 @@ def test_rollover_wraps_at_the_configured_register_width() -> None:
         assert record.details["register_modulus_wh"] == 1e6
 
 
-def test_spike_is_many_times_the_meter_s_typical_interval() -> None:
+def test_spike_is_many_times_the_meter_s_baseline_power() -> None:
     run = simulate(only(FaultKind.SPIKE, spike_ratio=(20.0, 20.0)))
     for record in run.of(FaultKind.SPIKE):
         [before] = run.sent_at(record.meter_id, record.start - step(run))
         [at] = run.sent_at(record.meter_id, record.start)
         assert at.import_wh - before.import_wh == pytest.approx(record.details["interval_wh"])
         assert record.details["ratio"] == pytest.approx(20.0, rel=0.01)
+        power_w = record.details["interval_wh"] * 3600 / run.interval_s
+        assert power_w == pytest.approx(record.details["power_w"], abs=0.1)
 
 
 def test_flat_line_keeps_the_register_still_while_current_flows() -> None:
@@ -348,6 +351,8 @@ def test_config_refuses_rates_outside_zero_to_one_and_inverted_ranges() -> None:
         FaultConfig(missing_intervals=(5, 2))
     with pytest.raises(ValueError, match=r"below 0\.5"):
         FaultConfig(irregular_offset_fraction=(0.1, 0.6))
+    with pytest.raises(ValueError, match=r"spike_ratio must start at 8\.8"):
+        FaultConfig(spike_ratio=(8.5, 30.0))  # too close to the rule's 8 to stay above it
 
 
 def test_ground_truth_lines_are_on_disk_as_faults_happen_and_read_back(tmp_path: Path) -> None:

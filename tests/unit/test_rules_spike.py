@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from streaming_app.rules import Action
 from streaming_app.rules.events import Spike
-from streaming_app.rules.spike import SpikeRule, baseline
+from streaming_app.rules.spike import SpikeRule, baseline, reference
 from streaming_app.rules.testing import ms, reading, run_rule
 
 CLOCKS = [f"{h:02d}:{m:02d}" for h in range(10, 16) for m in (0, 30)]
@@ -32,11 +32,28 @@ def test_zero_intervals_stay_out_of_the_history() -> None:
     assert state.history_w == [200.0] * 6 + [400.0]
 
 
-def test_lasting_change_of_level_stops_being_a_spike_once_it_fills_half_the_history() -> None:
+def test_lasting_change_of_level_stops_being_a_spike_once_it_fills_half_the_recent_window() -> None:
     stream = [reading(f"{h:02d}:00", h * 100.0) for h in range(7)]  # 100 W
     stream += [reading(f"{h:02d}:00", 600.0 + (h - 6) * 2000.0) for h in range(7, 14)]  # 2 kW
     findings, _ = run_rule(SpikeRule(min_history=6, history_size=12), stream)
+    assert [bool(found) for found in findings[7:]] == [True] * 3 + [False] * 4
+
+
+def test_without_a_recent_window_a_change_of_level_is_a_spike_until_half_the_history() -> None:
+    stream = [reading(f"{h:02d}:00", h * 100.0) for h in range(7)]  # 100 W
+    stream += [reading(f"{h:02d}:00", 600.0 + (h - 6) * 2000.0) for h in range(7, 14)]  # 2 kW
+    rule = SpikeRule(min_history=6, history_size=12, recent_intervals=0)
+    findings, _ = run_rule(rule, stream)
     assert [bool(found) for found in findings[7:]] == [True] * 6 + [False]
+
+
+def test_a_rise_to_a_level_the_meter_has_just_reached_is_not_a_spike() -> None:
+    night = [reading(f"{h:02d}:00", 1000.0 + h * 100.0) for h in range(8)]  # 100 W
+    day = [reading(f"{h:02d}:00", 1700.0 + (h - 7) * 1000.0) for h in range(8, 11)]  # 1 kW
+    morning = [*night, *day, reading("11:00", 5900.0)]  # 1.2 kW: 12 x the night's median
+    rule = SpikeRule(min_history=6, history_size=48, recent_intervals=3)
+    findings, _ = run_rule(rule, morning)
+    assert [bool(found) for found in findings[8:]] == [True, True, False, False]
 
 
 def test_no_judgement_before_the_minimum_history() -> None:
@@ -69,3 +86,18 @@ def test_rejected_spike_leaves_the_reference_reading_unchanged() -> None:
 def test_baselines_match_numpy(history: list[float]) -> None:
     assert baseline(history, "median") == np.median(history)
     assert np.isclose(baseline(history, "mean"), np.mean(history), rtol=1e-12, atol=1e-9)
+
+
+@given(
+    st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=60),
+    st.integers(0, 12),
+)
+def test_the_reference_is_the_baseline_floored_by_the_latest_median(
+    history: list[float], recent: int
+) -> None:
+    level = reference(history, "median", recent)
+    assert level >= baseline(history, "median")
+    if recent:
+        assert level == max(np.median(history), np.median(history[-recent:]))
+    else:
+        assert level == np.median(history)
