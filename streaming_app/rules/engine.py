@@ -161,7 +161,8 @@ class Validator:
 
     @property
     def watermark_ms(self) -> int | None:
-        """The event-time watermark; ``None`` before the first reading."""
+        """The partition's event-time watermark (timers, eviction, the checkpoint); ``None``
+        before the first trusted reading."""
         return self._watermark_ms
 
     def __len__(self) -> int:
