@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from streaming_app.processed import ProcessedBatch
-from streaming_app.rules.events import Gap
+from streaming_app.rules.events import Gap, GapSource
 from streaming_app.sinks.cassandra_readings import is_stored
 
 MINUTE_MS = 60_000
@@ -66,7 +66,7 @@ def new_missing_intervals(batch: ProcessedBatch) -> int:
     return sum(
         event.missing_intervals
         for event in batch.events
-        if isinstance(event, Gap) and not event.open and event.detected_by != "fill"
+        if isinstance(event, Gap) and not event.open and event.detected_by is not GapSource.FILL
     )
 
 

@@ -22,6 +22,7 @@ from cassandra.policies import HostStateListener
 from cassandra.util import SortedSet
 from nats.js.errors import NotFoundError
 
+from smart_meter.codec import ReadingErrorKind
 from smart_meter.reading import GridPosition, Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.schema import event_bucket
@@ -46,6 +47,7 @@ pytestmark = pytest.mark.integration
 RUN = uuid.uuid4().hex[:8]
 DAY = datetime(2031, 1, 1, tzinfo=UTC) + timedelta(days=random.randrange(3000))
 MINUTE_MS = 60_000
+NOT_JSON = ReadingErrorKind.NOT_JSON
 PRESET = prod_settings(  # half-hourly meters; the parameters the expected rows rely on
     out_of_orderness_ms=60_000, lateness=LatenessRule(allowed_lateness_ms=3_600_000)
 )
@@ -119,7 +121,9 @@ def mixed_batch(processed_ms: int, tag: str = "") -> ProcessedBatch:
         read(a, "13:30", 1650.0, transformer=x),
         read(b, "11:00", 700.0),
     ]
-    letter = DeadLetter(b"{not json", "invalid JSON:\nexpected value", "body", f"dl.{RUN}", 7, 2)
+    letter = DeadLetter(
+        b"{not json", "invalid JSON:\nexpected value", "body", f"dl.{RUN}", 7, 2, kind=NOT_JSON
+    )
     return Scenario().batch(readings, processed_ms, dead_letters=[letter])
 
 
@@ -470,6 +474,7 @@ async def test_events_and_dead_letters_are_published_once_when_a_batch_is_writte
     assert letter.data == b"{not json"
     assert letter.headers["Smart-Meter-Reason"] == "invalid JSON: expected value"
     assert letter.headers["Smart-Meter-Field"] == "body"
+    assert letter.headers["Smart-Meter-Error-Kind"] == "not_json"
     assert letter.headers["Nats-Msg-Id"] == f"dl::dl.{RUN}:7:2"  # no readings stream: no scope
 
 
