@@ -13,7 +13,12 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from smart_meter.reading import ImplausibleValueError
+from smart_meter.reading import ImplausibleValueError, Reading, ReadingBatch
+
+MESSAGE_FIELDS = frozenset(
+    {*Reading.model_fields, *ReadingBatch.model_fields, "(message)", "(reading)"}
+)
+OTHER_FIELD = "(other)"
 
 
 class ReadingErrorKind(StrEnum):
@@ -78,3 +83,10 @@ def first_error(error: ValidationError, index: int | None = None) -> ReadingErro
     detail = error.errors(include_url=False)[0]
     field = ".".join(str(part) for part in detail["loc"]) or "(message)"
     return ReadingError(field, detail["msg"], index, kind=kind_of(detail))
+
+
+def message_field(field: str) -> str:
+    """The top-level field of the message format an error's field lies in (``voltage_v.1``:
+    ``voltage_v``), or ``(other)`` for one the format lacks: a bounded set, fit for a tag."""
+    top = field.split(".", 1)[0]
+    return top if top in MESSAGE_FIELDS else OTHER_FIELD

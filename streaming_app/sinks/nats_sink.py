@@ -8,11 +8,13 @@
 - dead letters on ``meter.deadletter``: the original bytes, with the headers
   ``Smart-Meter-Reason``, ``Smart-Meter-Field``, ``Smart-Meter-Error-Kind`` (a
   :class:`~smart_meter.codec.ReadingErrorKind`), ``Smart-Meter-Subject`` and
-  ``Smart-Meter-Stream-Seq``.
+  ``Smart-Meter-Stream-Seq``, in the ``DEADLETTER`` stream (bounded in age and bytes:
+  :class:`~smart_meter.streams.StreamLimits`).
 - with ``findings`` on (off by default: one message per flagged reading), the audit
   trail: every event of the batch, in order, on ``meter.findings.<EventType>`` in the
   ``FINDINGS`` stream, including what is only a flag on the reading (LATE, identical
-  duplicates, off-grid readings). The demo scores it against the injector's ground truth.
+  duplicates, off-grid readings), bounded like the dead letters. The demo scores it
+  against the injector's ground truth.
 
 Every message carries a ``Nats-Msg-Id``: for an event, its natural key and a digest of
 its content (a final gap after an open one, same key, is a new message); for a dead
@@ -51,6 +53,7 @@ from smart_meter.streams import (
     DEAD_LETTER_STREAM,
     EVENTS_STREAM,
     FINDINGS_STREAM,
+    StreamLimits,
     ensure_events_stream,
     ensure_stream,
     findings_stream_config,
@@ -178,8 +181,10 @@ class NatsSink:
         owns: bool = False,
         readings_stream: str | None = None,
         findings: bool = False,
+        limits: StreamLimits | None = None,
     ) -> None:
         self.nc = nc
+        self.limits = StreamLimits() if limits is None else limits  # of the side streams
         self.readings_stream = readings_stream  # the input: scopes dead-letter/finding ids
         self.findings = findings
         self._scope = ""
@@ -206,9 +211,9 @@ class NatsSink:
 
     async def ensure_streams(self) -> None:
         """Create or update the EVENTS and DEADLETTER streams (and FINDINGS, if on)."""
-        await self._guarded(ensure_events_stream(self.js))
+        await self._guarded(ensure_events_stream(self.js, limits=self.limits))
         if self.findings:
-            await self._guarded(ensure_stream(self.js, findings_stream_config()))
+            await self._guarded(ensure_stream(self.js, findings_stream_config(self.limits)))
         if self.readings_stream is not None:
             await self._guarded(self._scope_ids(self.readings_stream))
 

@@ -27,7 +27,15 @@ from smart_meter.reading import GridPosition, Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.schema import event_bucket
 from smart_meter.storage.session import open_session
-from smart_meter.streams import DEAD_LETTER_STREAM, EVENTS_STREAM
+from smart_meter.streams import (
+    DEAD_LETTER_STREAM,
+    EVENTS_STREAM,
+    FINDINGS_STREAM,
+    StreamLimits,
+    dead_letter_stream_config,
+    ensure_stream,
+    findings_stream_config,
+)
 from stack.manager import LocalStack
 from stack.settings import StackSettings
 from streaming_app.processed import CheckedReading, DeadLetter, ProcessedBatch
@@ -386,7 +394,7 @@ async def test_metrics_examples_return_the_batch_counts_once_despite_a_retry(
     batch = mixed_batch(now_ms)
     await sink.write(batch)
     await sink.write(batch)  # a retry of the same batch counts nothing new
-    pipeline, rules, throughput, lag, latency, completeness = (
+    pipeline, rules, dead_letters, throughput, lag, latency, completeness = (
         influx_values(sink, query) for query in example_queries()
     )
     assert pipeline == {
@@ -396,6 +404,7 @@ async def test_metrics_examples_return_the_batch_counts_once_despite_a_retry(
     assert rules == {
         "voltage": [[1]], "gap": [[1]], "register": [[1]], "duplicate": [[1]], "lateness": [[1]]
     }  # fmt: skip
+    assert dead_letters == {"not_json": [[1]]}
     assert throughput == {"": [[11 / 60]]}
     lags = sorted(r.received_ms - r.verdict.ts_ms for r in batch.readings)
     assert lag == {"": [[lags[len(lags) // 2], lags[-1]]]}
@@ -476,6 +485,36 @@ async def test_events_and_dead_letters_are_published_once_when_a_batch_is_writte
     assert letter.headers["Smart-Meter-Field"] == "body"
     assert letter.headers["Smart-Meter-Error-Kind"] == "not_json"
     assert letter.headers["Nats-Msg-Id"] == f"dl::dl.{RUN}:7:2"  # no readings stream: no scope
+
+
+async def test_the_side_streams_are_bounded_as_configured_once_the_sink_ensured_them(
+    connections: ConnectionSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    defaults = StreamLimits()
+    configured = StreamLimits(  # above the defaults: no one's messages are dropped meanwhile
+        dead_letter_max_age_s=defaults.dead_letter_max_age_s + 3600,
+        dead_letter_max_bytes=defaults.dead_letter_max_bytes + (1 << 20),
+        findings_max_age_s=defaults.findings_max_age_s + 3600,
+        findings_max_bytes=defaults.findings_max_bytes + (2 << 20),
+    )
+    for name, value in configured.model_dump().items():
+        monkeypatch.setenv(f"SMART_METER_STREAMS_{name.upper()}", str(value))
+    sink = await NatsSink.connect(connections.nats_url, findings=True)
+    try:
+        letters = (await sink.js.stream_info(DEAD_LETTER_STREAM)).config
+        findings = (await sink.js.stream_info(FINDINGS_STREAM)).config
+    finally:
+        await ensure_stream(sink.js, dead_letter_stream_config(defaults))
+        await ensure_stream(sink.js, findings_stream_config(defaults))
+        await sink.close()
+    assert (letters.max_age, letters.max_bytes) == (
+        configured.dead_letter_max_age_s,
+        configured.dead_letter_max_bytes,
+    )
+    assert (findings.max_age, findings.max_bytes) == (
+        configured.findings_max_age_s,
+        configured.findings_max_bytes,
+    )
 
 
 async def test_a_gap_and_its_final_extent_are_two_messages(connections: ConnectionSettings) -> None:
