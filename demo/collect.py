@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +20,11 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
+from smart_meter.codec import ReadingErrorKind
 from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.session import open_session
 from smart_meter.streams import DEAD_LETTER_STREAM, FINDINGS_STREAM
+from smart_meter.subjects import DEAD_LETTER_KIND_HEADER
 from streaming_app.rules.events import Event, event_from_record
 from streaming_app.sinks.metrics_sink import MetricsSink
 
@@ -30,12 +33,22 @@ FETCH_BATCH = 2_000
 
 @dataclass(frozen=True, slots=True)
 class ReadDeadLetter:
-    """A dead letter as read back: the bytes, and the reason the app gave."""
+    """A dead letter as read back: the bytes, and the reason and kind the app gave."""
 
     data: bytes
     field: str
     reason: str
     subject: str
+    kind: ReadingErrorKind
+
+
+def error_kind(headers: Mapping[str, str]) -> ReadingErrorKind:
+    """The ``Smart-Meter-Error-Kind`` of a dead letter (``invalid_value`` if it has none
+    this build knows: a dead letter of an older or newer app)."""
+    try:
+        return ReadingErrorKind(headers.get(DEAD_LETTER_KIND_HEADER, ""))
+    except ValueError:
+        return ReadingErrorKind.INVALID_VALUE
 
 
 async def next_seq(js: JetStreamContext, stream: str) -> int:
@@ -92,7 +105,8 @@ async def read_dead_letters(
                 headers.get("Smart-Meter-Field", ""),
                 headers.get("Smart-Meter-Reason", ""),
             )
-            letters.append(ReadDeadLetter(message.data, field, reason, subject))
+            kind = error_kind(headers)
+            letters.append(ReadDeadLetter(message.data, field, reason, subject, kind))
     return letters
 
 

@@ -3,14 +3,15 @@
 Each fault kind has a *detector*: the findings that should reveal it (a ``Gap`` for a
 ``missing`` meter, a ``RegisterEvent`` of kind ``reset`` for a ``reset``, a dead letter
 for a ``malformed_*`` message, ...). Findings become :class:`Detection` objects with a
-category (which detector) and a predicted fault kind (kinds that share a detector are
-told apart where the finding allows it: a late reading's distance behind the watermark,
-a run of equally shifted timestamps, a gap shared by a transformer's meters).
+category (which detector, as the streaming app's event catalogue says) and a predicted
+fault kind (:mod:`demo.detections`: kinds that share a detector are told apart where the
+finding allows it: a late reading's distance behind the watermark, a run of equally
+shifted timestamps, a gap shared by a transformer's meters).
 
 A detection *explains* a record when they are on the same meter and overlap in event
 time (within ``tolerance_ms``; dead letters: the very same bytes), and the record's kind
-can cause that finding (:data:`EXPLAINERS`: its own kinds, plus side effects such as the
-gap a dead-lettered reading leaves). Per fault kind:
+can cause that finding (:data:`demo.detections.EXPLAINERS`: its own kinds, plus side
+effects such as the gap a dead-lettered reading leaves). Per fault kind:
 
 - recall: records of the kind explained by a detection of the kind's category;
 - precision: among detections predicted as the kind, those explaining a record of that
@@ -33,85 +34,21 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from rich.table import Table
 
-from inject.faults import MALFORMED_KINDS, FaultKind, FaultRecord
-from streaming_app.rules.events import (
-    DuplicateEvent,
-    Event,
-    FlatLine,
-    Gap,
-    GapClosed,
-    Irregular,
-    LateEvent,
-    RegisterEvent,
-    RegisterKind,
-    Spike,
-    VoltageEvent,
+from demo.detections import (
+    CATEGORY,
+    EXPLAINERS,
+    DeadLetterLike,
+    Detection,
+    dead_letter_detections,
+    detections_of,
 )
-
-K = FaultKind
-CATEGORY: dict[FaultKind, str] = {
-    K.MISSING: "gap",
-    K.TRANSFORMER_DARK: "gap",
-    K.LATE: "late",
-    K.OUT_OF_ORDER: "late",
-    K.DUPLICATE_IDENTICAL: "duplicate_identical",
-    K.DUPLICATE_CONFLICTING: "duplicate_conflicting",
-    K.IRREGULAR_SAMPLING: "off_grid",
-    K.CLOCK_SKEW: "off_grid",
-    K.REGISTER_DECREASE: "register_decrease",
-    K.RESET: "register_reset",
-    K.ROLLOVER: "register_rollover",
-    K.SPIKE: "spike",
-    K.FLAT_LINE: "flat_line",
-    K.ZERO_RUN: "zero_run",
-    K.VOLTAGE_SAG: "voltage_transient",
-    K.VOLTAGE_SWELL: "voltage_transient",
-    K.SUSTAINED_UNDERVOLTAGE: "voltage_sustained",
-    K.SUSTAINED_OVERVOLTAGE: "voltage_sustained",
-    **dict.fromkeys(MALFORMED_KINDS, "dead_letter"),
-}
-_SHIFTED = frozenset({K.IRREGULAR_SAMPLING, K.CLOCK_SKEW})
-_HELD = frozenset({K.LATE, K.OUT_OF_ORDER})
-SIDE_EFFECTS: dict[str, frozenset[FaultKind]] = {
-    # a dead-lettered or too-late reading leaves its slot empty; an early timestamp
-    # (negative offset) covers the slot before its own, leaving its own empty
-    "gap": frozenset(MALFORMED_KINDS | _HELD | _SHIFTED),
-    # a timestamp behind the clock is behind the watermark too
-    "late": _SHIFTED,
-}
-EXPLAINERS: dict[str, frozenset[FaultKind]] = {
-    category: frozenset(k for k, c in CATEGORY.items() if c == category)
-    | SIDE_EFFECTS.get(category, frozenset())
-    for category in set(CATEGORY.values())
-}
-
-
-class DeadLetterLike(Protocol):
-    """What scoring needs of a dead letter (:class:`streaming_app.processed.DeadLetter`)."""
-
-    @property
-    def data(self) -> bytes: ...
-    @property
-    def field(self) -> str: ...
-    @property
-    def reason(self) -> str: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Detection:
-    """One finding, as a detector of a category: meter, event-time span (inclusive)."""
-
-    category: str
-    kind: FaultKind  # the fault kind the finding suggests
-    meter_id: str | None
-    start_ms: int
-    end_ms: int
-    payload: bytes | None = None
+from inject.faults import FaultKind, FaultRecord
+from streaming_app.rules.events import Event
 
 
 @dataclass(frozen=True)
@@ -192,151 +129,6 @@ _COLUMNS = ("kind", "truth", "detected", "missed", "censored", "findings", "by o
 
 def _ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
-
-
-# ---------------------------------------------------------------- findings → detections
-
-
-def final_gaps(events: Iterable[Event]) -> list[Gap]:
-    """Gaps still standing: each (meter, start) superseded by its latest ``Gap``, minus
-    those a ``GapClosed`` withdrew."""
-    standing: dict[tuple[str, int], Gap] = {}
-    for event in events:
-        if isinstance(event, Gap):
-            standing[event.meter_id, event.start_ms] = event
-        elif isinstance(event, GapClosed):
-            standing.pop((event.meter_id, event.start_ms), None)
-    return list(standing.values())
-
-
-def _gap_detections(gaps: list[Gap], transformer_of: Mapping[str, str] | None) -> list[Detection]:
-    """A gap shared (same start) by at least half of a transformer's meters is ``dark``."""
-    shared: Counter[tuple[str, int]] = Counter()
-    sizes = Counter((transformer_of or {}).values())
-    if transformer_of:
-        shared.update((transformer_of.get(g.meter_id, ""), g.start_ms) for g in gaps)
-
-    def kind(gap: Gap) -> FaultKind:
-        transformer = (transformer_of or {}).get(gap.meter_id, "")
-        count = shared[transformer, gap.start_ms]
-        dark = bool(transformer) and count >= max(2, sizes[transformer] / 2)
-        return K.TRANSFORMER_DARK if dark else K.MISSING
-
-    return [Detection("gap", kind(g), g.meter_id, g.start_ms, g.end_ms - 1) for g in gaps]
-
-
-def _off_grid_detections(events: list[Irregular], interval_ms: int) -> list[Detection]:
-    """Off-grid readings one interval apart with one offset: a skewed clock; else single."""
-    runs: list[list[Irregular]] = []
-    for event in sorted(events, key=lambda e: (e.meter_id, e.ts_ms)):
-        last = runs[-1][-1] if runs else None
-        follows = (
-            last is not None
-            and last.meter_id == event.meter_id
-            and last.offset_ms == event.offset_ms
-            and event.ts_ms - last.ts_ms == interval_ms
-        )
-        if follows:
-            runs[-1].append(event)
-        else:
-            runs.append([event])
-    return [
-        Detection(
-            "off_grid",
-            K.CLOCK_SKEW if len(run) > 1 else K.IRREGULAR_SAMPLING,
-            run[0].meter_id,
-            run[0].ts_ms,
-            run[-1].ts_ms,
-        )
-        for run in runs
-    ]
-
-
-_REGISTER = {
-    RegisterKind.DECREASE: ("register_decrease", K.REGISTER_DECREASE),
-    RegisterKind.RESET: ("register_reset", K.RESET),
-    RegisterKind.ROLLOVER: ("register_rollover", K.ROLLOVER),
-}
-
-
-def _voltage_detection(event: VoltageEvent) -> Detection:
-    under = event.direction != "over"
-    if event.duration == "sustained":
-        kind = K.SUSTAINED_UNDERVOLTAGE if under else K.SUSTAINED_OVERVOLTAGE
-    else:
-        kind = K.VOLTAGE_SAG if under else K.VOLTAGE_SWELL
-    return Detection(CATEGORY[kind], kind, event.meter_id, event.start_ms, event.end_ms)
-
-
-def _point_detection(event: Event, interval_ms: int) -> Detection | str:
-    """The detection of a one-reading finding, or the label of an unscored one."""
-    meter_id = event.meter_id
-    if isinstance(event, LateEvent):
-        kind = K.LATE if event.behind_ms > interval_ms * 3 // 2 else K.OUT_OF_ORDER
-        return Detection("late", kind, meter_id, event.ts_ms, event.ts_ms)
-    if isinstance(event, DuplicateEvent):
-        kind = K.DUPLICATE_IDENTICAL if event.identical else K.DUPLICATE_CONFLICTING
-        return Detection(CATEGORY[kind], kind, meter_id, event.ts_ms, event.ts_ms)
-    if isinstance(event, RegisterEvent) and event.kind in _REGISTER:
-        category, kind = _REGISTER[event.kind]
-        return Detection(category, kind, meter_id, event.ts_ms, event.ts_ms)
-    if isinstance(event, Spike):
-        return Detection("spike", K.SPIKE, meter_id, event.ts_ms, event.ts_ms)
-    if isinstance(event, FlatLine):
-        kind = K.ZERO_RUN if event.kind == "zero" else K.FLAT_LINE
-        return Detection(CATEGORY[kind], kind, meter_id, event.start_ms, event.end_ms)
-    label = getattr(event, "kind", "")
-    return f"{type(event).__name__}:{label}" if label else type(event).__name__
-
-
-def malformed_kind(field_name: str, reason: str) -> FaultKind:
-    """The malformed kind a decode error suggests (for dead letters no record explains)."""
-    rules = (
-        ("not valid JSON" in reason or "JSON object" in reason, K.MALFORMED_JSON),
-        (field_name == "v", K.MALFORMED_UNKNOWN_VERSION),
-        ("Field required" in reason, K.MALFORMED_MISSING_FIELD),
-        ("finite number" in reason, K.MALFORMED_NAN),
-        ("should be a valid" in reason, K.MALFORMED_WRONG_TYPE),
-    )
-    return next((kind for matched, kind in rules if matched), K.MALFORMED_ABSURD_VALUE)
-
-
-def _dead_letter_detections(
-    dead_letters: Iterable[DeadLetterLike], by_payload: Mapping[bytes, FaultRecord]
-) -> list[Detection]:
-    detections = []
-    for letter in dead_letters:
-        record = by_payload.get(letter.data)
-        kind = record.kind if record else malformed_kind(letter.field, letter.reason)
-        meter_id = record.meter_id if record else None
-        detections.append(Detection("dead_letter", kind, meter_id, 0, 0, letter.data))
-    return detections
-
-
-def detections_of(
-    events: Iterable[Event],
-    interval_s: int,
-    transformer_of: Mapping[str, str] | None = None,
-) -> tuple[list[Detection], Counter[str]]:
-    """Every scored finding as a :class:`Detection`, and counts of the unscored ones."""
-    interval_ms = interval_s * 1000
-    events = list(events)
-    found = _gap_detections(final_gaps(events), transformer_of)
-    off_grid = [e for e in events if isinstance(e, Irregular) and e.kind == "off_grid"]
-    found += _off_grid_detections(off_grid, interval_ms)
-    voltage = {(e.meter_id, e.start_ms): e for e in events if isinstance(e, VoltageEvent)}
-    found += [_voltage_detection(e) for e in voltage.values()]
-    unscored: Counter[str] = Counter()
-    for event in events:
-        off_grid_event = isinstance(event, Irregular) and event.kind == "off_grid"
-        if off_grid_event or isinstance(event, Gap | GapClosed | VoltageEvent):
-            continue  # scored above, as whole gaps, runs and episodes
-        detection = _point_detection(event, interval_ms)
-        if isinstance(detection, Detection):
-            found.append(detection)
-        else:
-            unscored[detection] += 1
-    return found, unscored
 
 
 # ---------------------------------------------------------------- matching and scoring
@@ -421,7 +213,7 @@ def score(
     truth = _Truth(records, interval_s * 1000 if tolerance_ms is None else tolerance_ms, run)
     first_of_payload = {p: truth.records[i[0]] for p, i in truth.by_payload.items()}
     found, unscored = detections_of(events, interval_s, transformer_of)
-    found += _dead_letter_detections(dead_letters, first_of_payload)
+    found += dead_letter_detections(dead_letters, first_of_payload)
     detected: set[int] = set()
     tally: dict[FaultKind, Counter[str]] = defaultdict(Counter)
     for detection in found:

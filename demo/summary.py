@@ -8,8 +8,9 @@ from typing import Any
 
 from rich.table import Table
 
+from demo.detections import malformed_kind
 from demo.run import INTERVAL_S, DemoRun
-from demo.scoring import ScoreReport, malformed_kind, score
+from demo.scoring import ScoreReport, score
 from streaming_app.validation import demo_settings
 
 
@@ -30,7 +31,7 @@ def rejected_by_reason(run: DemoRun) -> Counter[str]:
     copy, a TOO_LATE reading), or the kind of malformed message (dead letters)."""
     reasons: Counter[str] = Counter()
     for letter in run.dead_letters:
-        reasons[f"dead letter: {malformed_kind(letter.field, letter.reason).value}"] += 1
+        reasons[f"dead letter: {malformed_kind(letter.kind).value}"] += 1
     for rule in demo_settings().rules():
         failures = run.metrics.failures_by_rule.get(rule.id, 0)
         if rule.rejects and failures:
@@ -107,7 +108,7 @@ def summary_tables(run: DemoRun, report: ScoreReport) -> list[Table]:
     found = [
         ("gaps (missing intervals)", f"{stored.gaps:,} ({stored.missing_intervals:,})"),
         ("  still open at the end", stored.open_gaps),
-        ("late events (TOO_LATE, routed aside)", stored.late_events),
+        ("late events (TOO_LATE, FUTURE: routed aside)", stored.late_events),
         ("voltage episodes", stored.voltage_episodes),
         *((f"alerts: {k}", v) for k, v in sorted(stored.alerts_by_kind.items())),
         *((f"failed rule: {k}", v) for k, v in sorted(run.metrics.failures_by_rule.items())),

@@ -11,20 +11,22 @@ import orjson
 from nats.js import JetStreamContext
 
 from smart_meter.codec import Decoded, ReadingError
-from smart_meter.subjects import DEAD_LETTER_SUBJECT
+from smart_meter.subjects import DEAD_LETTER_KIND_HEADER, DEAD_LETTER_SUBJECT
 
 REASON_HEADER = "Smart-Meter-Reason"
 FIELD_HEADER = "Smart-Meter-Field"
+KIND_HEADER = DEAD_LETTER_KIND_HEADER
 SOURCE_HEADER = "Smart-Meter-Source"
 ORIGIN_HEADER = "Smart-Meter-Origin"
 
 
 def dead_letter_headers(error: ReadingError, source: str, origin: str) -> dict[str, str]:
-    """Headers of a dead letter: reason, field, which bridge, and the origin of the bytes."""
+    """Headers of a dead letter: reason, field, kind, which bridge, and the origin of the bytes."""
     where = origin if error.index is None else f"{origin}[{error.index}]"
     return {
         REASON_HEADER: str(error),
         FIELD_HEADER: error.field,
+        KIND_HEADER: error.kind.value,
         SOURCE_HEADER: source,
         ORIGIN_HEADER: where,
         "Nats-Msg-Id": f"dead-letter:{source}:{where}",

@@ -25,7 +25,7 @@ from nats.aio.client import Client as NatsClient
 from kafka_bridge.dead_letter import DeadLetters
 from kafka_bridge.settings import BridgeSettings
 from kafka_bridge.shutdown import Shutdown
-from smart_meter.codec import ReadingError, decode_message
+from smart_meter.codec import ReadingError, ReadingErrorKind, decode_message
 from smart_meter.publisher import ReadingPublisher
 
 _log = logging.getLogger(__name__)
@@ -128,7 +128,8 @@ class KafkaToNats:
         origin = origin_label(record.topic(), record.partition(), record.offset())
         data: bytes | None = record.value()
         if not data:
-            await self.dead_letters.send(b"", ReadingError("(message)", "empty record"), origin)
+            empty = ReadingError("(message)", "empty record", kind=ReadingErrorKind.NOT_JSON)
+            await self.dead_letters.send(b"", empty, origin)
             return
         try:
             decoded = decode_message(data)

@@ -1,4 +1,5 @@
-"""Encode and decode reading messages; every failure is a :class:`ReadingError` with a field."""
+"""Encode and decode reading messages; every failure is a :class:`ReadingError` with a field
+and a :class:`ReadingErrorKind`."""
 
 from __future__ import annotations
 
@@ -10,20 +11,20 @@ import orjson
 from pydantic import ValidationError
 
 from smart_meter.reading import WIRE_VERSION, Reading, ReadingBatch, ReadingMessage
+from smart_meter.reading_errors import ReadingError, ReadingErrorKind, first_error
+
+__all__ = [
+    "Decoded",
+    "ReadingError",
+    "ReadingErrorKind",
+    "Rejected",
+    "decode_message",
+    "encode_batch",
+    "encode_reading",
+]
 
 _DUMP_OPTIONS = orjson.OPT_UTC_Z
-
-
-class ReadingError(ValueError):
-    """A message or reading that cannot be accepted: which field, and what was wrong."""
-
-    def __init__(self, field: str, reason: str, index: int | None = None) -> None:
-        self.field, self.reason, self.index = field, reason, index
-        where = f"readings[{index}]." if index is not None else ""
-        super().__init__(f"{where}{field}: {reason}")
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "reason": self.reason, "index": self.index}
+Kind = ReadingErrorKind
 
 
 @dataclass(frozen=True)
@@ -59,19 +60,14 @@ def encode_batch(readings: Sequence[Reading], concentrator_id: str | None = None
     return orjson.dumps(body, option=_DUMP_OPTIONS)
 
 
-def _first_error(error: ValidationError, index: int | None = None) -> ReadingError:
-    detail = error.errors(include_url=False)[0]
-    field = ".".join(str(part) for part in detail["loc"]) or "(message)"
-    return ReadingError(field, detail["msg"], index)
-
-
 def _validate(item: object, index: int | None = None) -> Reading:
     if not isinstance(item, dict):
-        raise ReadingError("(reading)", f"expected an object, got {type(item).__name__}", index)
+        reason = f"expected an object, got {type(item).__name__}"
+        raise ReadingError("(reading)", reason, index, kind=Kind.NOT_AN_OBJECT)
     try:
         return Reading.model_validate(item)
     except ValidationError as error:
-        raise _first_error(error, index) from None
+        raise first_error(error, index) from None
 
 
 def decode_message(data: bytes) -> Decoded:
@@ -95,22 +91,21 @@ def _decode_carefully(data: bytes) -> Decoded:
     try:
         body = orjson.loads(data)
     except orjson.JSONDecodeError as error:
-        raise ReadingError("(message)", f"not valid JSON: {error}") from None
+        raise ReadingError("(message)", f"not valid JSON: {error}", kind=Kind.NOT_JSON) from None
     if not isinstance(body, dict):
-        raise ReadingError("(message)", f"expected a JSON object, got {type(body).__name__}")
-    version = body.pop("v", None)
-    if version is None:
-        raise ReadingError("v", "missing wire version")
-    if version != WIRE_VERSION or isinstance(version, bool):
-        raise ReadingError("v", f"unknown wire version {version!r} (this build reads 1)")
+        reason = f"expected a JSON object, got {type(body).__name__}"
+        raise ReadingError("(message)", reason, kind=Kind.NOT_AN_OBJECT)
+    _check_version(body.pop("v", None))
     if "readings" not in body:
         return Decoded([_validate(body)], [])
     items = body.pop("readings")
     if not isinstance(items, list) or not items:
-        raise ReadingError("readings", "expected a non-empty list of readings")
+        kind = Kind.INVALID_VALUE if isinstance(items, list) else Kind.WRONG_TYPE
+        raise ReadingError("readings", "expected a non-empty list of readings", kind=kind)
     unknown = set(body) - {"concentrator_id"}
     if unknown:
-        raise ReadingError(sorted(unknown)[0], "unknown field in a batch envelope")
+        field = sorted(unknown)[0]
+        raise ReadingError(field, "unknown field in a batch envelope", kind=Kind.UNKNOWN_FIELD)
     readings: list[Reading] = []
     rejected: list[Rejected] = []
     for index, item in enumerate(items):
@@ -119,3 +114,11 @@ def _decode_carefully(data: bytes) -> Decoded:
         except ReadingError as error:
             rejected.append(Rejected(item, error))
     return Decoded(readings, rejected)
+
+
+def _check_version(version: object) -> None:
+    if version is None:
+        raise ReadingError("v", "missing wire version", kind=Kind.UNKNOWN_VERSION)
+    if version != WIRE_VERSION or isinstance(version, bool):
+        reason = f"unknown wire version {version!r} (this build reads 1)"
+        raise ReadingError("v", reason, kind=Kind.UNKNOWN_VERSION)

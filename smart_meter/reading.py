@@ -36,6 +36,10 @@ PhaseCurrent = Annotated[float, Field(ge=0.0, le=MAX_CURRENT_A, allow_inf_nan=Fa
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 
 
+class ImplausibleValueError(ValueError):
+    """A value of the right type that no meter can produce (an event time outside 2000..2100)."""
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
 
@@ -64,7 +68,7 @@ class Reading(_Frozen):
     @classmethod
     def _plausible_time(cls, value: datetime) -> datetime:
         if not MIN_EVENT_TIME <= value < MAX_EVENT_TIME:
-            raise ValueError(f"event time {value.isoformat()} is outside 2000..2100")
+            raise ImplausibleValueError(f"event time {value.isoformat()} is outside 2000..2100")
         return value.astimezone(UTC)
 
     @property

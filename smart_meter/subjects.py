@@ -15,6 +15,7 @@ from dataclasses import dataclass
 READINGS_STREAM = "READINGS"
 READINGS_PREFIX = "meter.readings"
 DEAD_LETTER_SUBJECT = "meter.deadletter"
+DEAD_LETTER_KIND_HEADER = "Smart-Meter-Error-Kind"  # a smart_meter.codec.ReadingErrorKind
 ALERTS_PREFIX = "meter.alerts"
 GAPS_SUBJECT = "meter.gaps"
 LATE_SUBJECT = "meter.late"

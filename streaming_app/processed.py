@@ -7,10 +7,12 @@ batch written twice — after a crash between the sinks and the ack — changes 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+from smart_meter.codec import ReadingErrorKind
 from smart_meter.reading import Reading
-from streaming_app.rules.engine import Verdict
+from streaming_app.rules.engine import Status, Verdict
 from streaming_app.rules.events import Event
 from streaming_app.totals import DayTotals
 
@@ -27,7 +29,8 @@ class CheckedReading:
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """Input the app refused: the original bytes, why, and where it came from."""
+    """Input the app refused: the original bytes, why (in words, and as a kind), and where
+    it came from."""
 
     data: bytes
     reason: str
@@ -35,6 +38,7 @@ class DeadLetter:
     subject: str
     stream_seq: int | None = None
     index: int | None = None  # entry of a batch message, when only that entry was bad
+    kind: ReadingErrorKind = dataclasses.field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -48,3 +52,11 @@ class ProcessedBatch:
     dead_letters: tuple[DeadLetter, ...] = ()
     watermark_ms: int | None = None
     totals: tuple[DayTotals, ...] = ()  # days the batch ended, then each meter's day so far
+
+    def rejected_by_key(self) -> dict[tuple[str, int], Reading]:
+        """Rejected readings by (meter, event time): the payload kept with a late event."""
+        return {
+            (checked.reading.meter_id, checked.verdict.ts_ms): checked.reading
+            for checked in self.readings
+            if checked.verdict.status is Status.REJECTED
+        }

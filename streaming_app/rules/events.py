@@ -24,6 +24,50 @@ class Lateness(StrEnum):
     FUTURE = "FUTURE"  # dated too far ahead of its arrival: routed aside like TOO_LATE
 
 
+class GapSource(StrEnum):
+    """What reported a gap."""
+
+    READING = "reading"  # the reading after the silence
+    TIMER = "timer"  # the event-time timer of a meter gone silent
+    FILL = "fill"  # what is left of a gap after a late reading filled part of it
+
+
+class IrregularKind(StrEnum):
+    """How a meter's sampling is irregular."""
+
+    OFF_GRID = "off_grid"
+    INTERVAL_CHANGE = "interval_change"
+
+
+class FlatLineKind(StrEnum):
+    """What a run of equal intervals looks like."""
+
+    STUCK = "stuck"  # no energy although current flows
+    FLAT = "flat"  # the same energy again and again
+    ZERO = "zero"  # no energy and no load
+
+
+class VoltageDirection(StrEnum):
+    """Which side of the EN 50160 band an episode left."""
+
+    UNDER = "under"
+    OVER = "over"
+    BOTH = "both"
+
+
+class VoltageDuration(StrEnum):
+    """A voltage episode short of the sustained duration, or not."""
+
+    TRANSIENT = "transient"
+    SUSTAINED = "sustained"
+
+
+class ThresholdKind(StrEnum):
+    """What a threshold alert measured."""
+
+    WINDOW_ENERGY = "window_energy"  # energy in an event-time window
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """Base of every output event."""
@@ -59,7 +103,7 @@ class Gap(Event):
     end_ms: int
     missing_intervals: int
     open: bool
-    detected_by: str  # "reading", "timer" or "fill" (what is left after a late reading)
+    detected_by: GapSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +121,7 @@ class Irregular(Event):
     """Sampling off the expected grid (``offset_ms``) or at a new cadence (``interval_ms``)."""
 
     ts_ms: int
-    kind: str  # "off_grid" or "interval_change"
+    kind: IrregularKind
     offset_ms: int = 0
     interval_ms: int = 0
 
@@ -107,7 +151,7 @@ class RegisterEvent(Event):
 class FlatLine(Event):
     """A run of intervals with a ``stuck`` register, ``flat`` (identical) or ``zero`` energy."""
 
-    kind: str
+    kind: FlatLineKind
     start_ms: int
     end_ms: int
     intervals: int
@@ -131,8 +175,8 @@ class VoltageEvent(Event):
     end_ms: int
     min_v: float
     max_v: float
-    direction: str  # "under", "over" or "both"
-    duration: str  # "transient" or "sustained"
+    direction: VoltageDirection
+    duration: VoltageDuration
     readings: int
     ongoing: bool
 
@@ -141,7 +185,7 @@ class VoltageEvent(Event):
 class Alert(Event):
     """A threshold crossed over ``[start_ms, end_ms)``: one per episode."""
 
-    kind: str
+    kind: ThresholdKind
     start_ms: int
     end_ms: int
     value: float

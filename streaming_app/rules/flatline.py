@@ -24,7 +24,7 @@ from pydantic import Field
 
 from smart_meter.reading import Reading
 from streaming_app.rules.base import Context, Finding, Rule
-from streaming_app.rules.events import FlatLine
+from streaming_app.rules.events import FlatLine, FlatLineKind
 
 
 @dataclass(slots=True)
@@ -50,12 +50,12 @@ class FlatLineRule(Rule[FlatLineState]):
     tolerance_wh: float = Field(default=0.0, ge=0, description="energies this close are equal")
     load_current_a: float = Field(default=0.1, ge=0, description="current that means load")
 
-    def interval_kind(self, energy_wh: float, reading: Reading) -> str:
+    def interval_kind(self, energy_wh: float, reading: Reading) -> FlatLineKind:
         """``stuck``, ``zero`` or ``flat`` for an interval ending with ``reading``."""
         if abs(energy_wh) > self.tolerance_wh:
-            return "flat"
+            return FlatLineKind.FLAT
         loaded = reading.current_a is not None and max(reading.current_a) > self.load_current_a
-        return "stuck" if loaded else "zero"
+        return FlatLineKind.STUCK if loaded else FlatLineKind.ZERO
 
     def evaluate(self, reading: Reading, state: FlatLineState, context: Context) -> list[Finding]:
         interval = context.interval
@@ -71,7 +71,8 @@ class FlatLineRule(Rule[FlatLineState]):
         if not (state.run_intervals and same):
             run = (energy, previous_ts, 1, False)
         run_energy, run_start, run_intervals, reported = run
-        needed = self.min_zero_intervals if kind == "zero" else self.min_flat_intervals
+        zero = kind is FlatLineKind.ZERO
+        needed = self.min_zero_intervals if zero else self.min_flat_intervals
         findings = []
         if run_intervals >= needed and ts_ms - run_start >= self.min_duration_ms:
             event = None
@@ -79,7 +80,7 @@ class FlatLineRule(Rule[FlatLineState]):
                 event = FlatLine(
                     reading.meter_id, kind, run_start, ts_ms, run_intervals, run_energy
                 )
-            findings.append(self.fail("zero_run" if kind == "zero" else "flat_line", event))
+            findings.append(self.fail("zero_run" if zero else "flat_line", event))
             if self.rejects:
                 return findings
             reported = True

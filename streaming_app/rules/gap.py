@@ -26,7 +26,7 @@ from pydantic import Field
 
 from smart_meter.reading import Reading
 from streaming_app.rules.base import Action, Context, Finding, Rule
-from streaming_app.rules.events import Gap, GapClosed
+from streaming_app.rules.events import Gap, GapClosed, GapSource
 
 
 @dataclass(slots=True)
@@ -58,7 +58,7 @@ class GapRule(Rule[GapState]):
         """The grid slot a reading at ``ts_ms`` covers."""
         return (ts_ms + self.clock_tolerance_ms) // self.interval_ms
 
-    def gap(self, meter_id: str, first: int, last: int, *, open_: bool, by: str) -> Gap:
+    def gap(self, meter_id: str, first: int, last: int, *, open_: bool, by: GapSource) -> Gap:
         start, end = first * self.interval_ms, (last + 1) * self.interval_ms
         return Gap(meter_id, start, end, last - first + 1, open_, by)
 
@@ -92,10 +92,10 @@ class GapRule(Rule[GapState]):
         meter_id, first, reported = reading.meter_id, state.last_slot + 1, state.reported_through
         findings: list[Finding] = []
         if reported is not None and slot <= reported:
-            closed = self.gap(meter_id, first, reported, open_=True, by="timer")
+            closed = self.gap(meter_id, first, reported, open_=True, by=GapSource.TIMER)
             findings.append(self._closed(closed, reading.ts_ms))
         if slot > first:
-            by = "reading" if reported is None else "timer"
+            by = GapSource.READING if reported is None else GapSource.TIMER
             findings.append(
                 self.fail("after_gap", self.gap(meter_id, first, slot - 1, open_=False, by=by))
             )
@@ -112,11 +112,11 @@ class GapRule(Rule[GapState]):
         meter_id = reading.meter_id
         pieces = [(a, b) for a, b in ((first, slot - 1), (slot + 1, last)) if a <= b]
         state.gaps[index : index + 1] = pieces
-        old = self.gap(meter_id, first, last, open_=False, by="reading")
+        old = self.gap(meter_id, first, last, open_=False, by=GapSource.READING)
         findings = [self._closed(old, reading.ts_ms)]
         for a, b in pieces:
             findings.append(
-                self.notice("gap_left", self.gap(meter_id, a, b, open_=False, by="fill"))
+                self.notice("gap_left", self.gap(meter_id, a, b, open_=False, by=GapSource.FILL))
             )
         return findings
 
@@ -133,7 +133,8 @@ class GapRule(Rule[GapState]):
         if newest_missing <= state.last_slot:
             return []
         state.reported_through = newest_missing
-        gap = self.gap(meter_id, state.last_slot + 1, newest_missing, open_=True, by="timer")
+        first = state.last_slot + 1
+        gap = self.gap(meter_id, first, newest_missing, open_=True, by=GapSource.TIMER)
         return [self.notice("silent", gap)]
 
     def deadline_ms(self, state: GapState) -> int | None:

@@ -18,7 +18,7 @@ from pydantic import Field
 
 from smart_meter.reading import Reading
 from streaming_app.rules.base import Context, Finding, Rule
-from streaming_app.rules.events import Irregular
+from streaming_app.rules.events import Irregular, IrregularKind
 
 
 @dataclass(slots=True)
@@ -52,7 +52,7 @@ class IrregularRule(Rule[IrregularState]):
         ts_ms, findings = reading.ts_ms, []
         offset = self.offset_ms(ts_ms)
         if abs(offset) > self.clock_tolerance_ms:
-            event = Irregular(reading.meter_id, ts_ms, "off_grid", offset_ms=offset)
+            event = Irregular(reading.meter_id, ts_ms, IrregularKind.OFF_GRID, offset_ms=offset)
             findings.append(self.fail("off_grid", event))
             if self.rejects:
                 return findings
@@ -62,7 +62,8 @@ class IrregularRule(Rule[IrregularState]):
         recent = [*state.recent_intervals_ms, interval.duration_ms][-self.confirm_intervals :]
         reported, changed_to = self._cadence(recent, state.reported_interval_ms)
         if changed_to is not None:
-            event = Irregular(reading.meter_id, ts_ms, "interval_change", interval_ms=changed_to)
+            kind = IrregularKind.INTERVAL_CHANGE
+            event = Irregular(reading.meter_id, ts_ms, kind, interval_ms=changed_to)
             findings.append(self.fail("interval_change", event))
             if self.rejects:
                 return findings

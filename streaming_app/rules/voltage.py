@@ -17,7 +17,7 @@ from pydantic import Field
 
 from smart_meter.reading import Reading
 from streaming_app.rules.base import Context, Finding, Rule
-from streaming_app.rules.events import VoltageEvent
+from streaming_app.rules.events import VoltageDirection, VoltageDuration, VoltageEvent
 
 
 @dataclass(slots=True)
@@ -89,7 +89,7 @@ class VoltageRule(Rule[VoltageState]):
 
     def _event(self, meter_id: str, state: VoltageState, *, ongoing: bool) -> VoltageEvent:
         under, over = state.min_v < self.low_v, state.max_v > self.high_v
-        direction = "both" if under and over else ("under" if under else "over")
+        direction = _direction(under=under, over=over)
         sustained = state.end_ms - state.start_ms >= self.sustained_ms
         return VoltageEvent(
             meter_id,
@@ -98,7 +98,13 @@ class VoltageRule(Rule[VoltageState]):
             state.min_v,
             state.max_v,
             direction,
-            "sustained" if sustained else "transient",
+            VoltageDuration.SUSTAINED if sustained else VoltageDuration.TRANSIENT,
             state.readings,
             ongoing,
         )
+
+
+def _direction(*, under: bool, over: bool) -> VoltageDirection:
+    if under and over:
+        return VoltageDirection.BOTH
+    return VoltageDirection.UNDER if under else VoltageDirection.OVER

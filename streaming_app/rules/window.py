@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 
 from smart_meter.reading import Reading
 from streaming_app.rules.base import Action, Context, Finding, Rule
-from streaming_app.rules.events import Alert
+from streaming_app.rules.events import Alert, ThresholdKind
 
 
 @dataclass(slots=True)
@@ -85,7 +85,13 @@ class WindowThresholdRule(Rule[WindowState]):
             above = energy > self.threshold_wh
             if above and not state.in_episode:
                 alert = Alert(
-                    meter_id, "window_energy", start, end, energy, self.threshold_wh, "Wh"
+                    meter_id,
+                    ThresholdKind.WINDOW_ENERGY,
+                    start,
+                    end,
+                    energy,
+                    self.threshold_wh,
+                    "Wh",
                 )
                 findings.append(self.fail("window_threshold", alert))
             state.in_episode = above

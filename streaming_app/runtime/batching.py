@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from smart_meter.codec import ReadingError, decode_message, encode_reading
+from smart_meter.codec import ReadingError, ReadingErrorKind, decode_message, encode_reading
 from smart_meter.reading import Reading
 from smart_meter.subjects import partition_of
 from streaming_app.processed import CheckedReading, DeadLetter, ProcessedBatch
@@ -167,7 +167,8 @@ class BatchBuilder:
     ) -> None:
         owner = partition_of(reading.meter_id, self.partitions)
         if owner != self.partition:
-            error = ReadingError("meter_id", f"belongs to partition {owner}, not {self.partition}")
+            reason = f"belongs to partition {owner}, not {self.partition}"
+            error = ReadingError("meter_id", reason, kind=ReadingErrorKind.WRONG_PARTITION)
             data = message.data if index is None else encode_reading(reading)
             draft.dead_letters.append(_dead_letter(message, data, error, index))
             return
@@ -198,6 +199,7 @@ def _dead_letter(
         data=data,
         reason=str(error),
         field=error.field,
+        kind=error.kind,
         subject=message.subject,
         stream_seq=message.stream_seq,
         index=error.index if index is None else index,

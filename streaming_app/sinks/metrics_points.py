@@ -15,8 +15,9 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
+from smart_meter.reading_errors import message_field
 from streaming_app.processed import ProcessedBatch
-from streaming_app.rules.events import Gap
+from streaming_app.rules.events import Gap, GapSource
 from streaming_app.sinks.cassandra_readings import is_stored
 
 MINUTE_MS = 60_000
@@ -66,7 +67,7 @@ def new_missing_intervals(batch: ProcessedBatch) -> int:
     return sum(
         event.missing_intervals
         for event in batch.events
-        if isinstance(event, Gap) and not event.open and event.detected_by != "fill"
+        if isinstance(event, Gap) and not event.open and event.detected_by is not GapSource.FILL
     )
 
 
@@ -78,6 +79,7 @@ class MinuteStats:
     statuses: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
     lateness: Counter[str] = field(default_factory=Counter)
+    dead_letters: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, field)
     lag_ms: Reservoir = field(default_factory=Reservoir)
     latency_ms: Reservoir = field(default_factory=Reservoir)
     stored: int = 0
@@ -99,6 +101,9 @@ class MinuteStats:
                 self.latency_ms.add(batch.processed_ms - checked.published_ms)
             self.stored += is_stored(checked)
         self.statuses["dead_letter"] += len(batch.dead_letters)
+        self.dead_letters.update(
+            (letter.kind.value, message_field(letter.field)) for letter in batch.dead_letters
+        )
         self.missing += new_missing_intervals(batch)
         return True
 
@@ -107,6 +112,10 @@ class MinuteStats:
         tags = f"partition={partition}"
         points = [f"pipeline,{tags},status={tag(s)} count={n}i" for s, n in self.statuses.items()]
         points += [f"rules,{tags},rule={tag(r)} failures={n}i" for r, n in self.failures.items()]
+        points += [
+            f"dead_letters,{tags},reason={tag(reason)},field={tag(name)} count={n}i"
+            for (reason, name), n in sorted(self.dead_letters.items())
+        ]
         points.append(f"throughput,{tags} {self._throughput_fields()}")
         points.append(f"completeness,{tags} {self._completeness_fields()}")
         for name, sample in (("lag", self.lag_ms), ("latency", self.latency_ms)):

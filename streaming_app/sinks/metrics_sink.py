@@ -1,7 +1,7 @@
 """The metrics sink: per-minute pipeline and quality metrics to InfluxDB (v1 ``/write``).
 
 Line protocol over the v1 HTTP API with the standard library, in a worker thread: the
-points are ten lines per batch, the database is created with one InfluxQL statement,
+points are a few dozen lines per batch, the database is created with one InfluxQL statement,
 and every failure surfaces right here (the ``influxdb-client`` write API batches in a
 background thread of its own and would report failures after the batch was acked).
 Grafana reads the same server with InfluxQL.
@@ -15,6 +15,10 @@ measurement   tags                   fields
 ============  =====================  ==================================================
 pipeline      partition, status      count (readings by verdict; ``dead_letter`` too)
 rules         partition, rule        failures (readings that failed the rule)
+dead_letters  partition, reason,     count (input refused: ``reason`` is the
+              field                  :class:`~smart_meter.codec.ReadingErrorKind`,
+                                     ``field`` the top-level field of the message, or
+                                     ``(other)``)
 throughput    partition              readings, stored, batches, dead_letters, late,
                                      too_late
 lag           partition              p50_ms, p99_ms, max_ms, count: ingest lag, pull
@@ -25,7 +29,8 @@ completeness  partition              received (stored readings), missing (interv
                                      gaps found), ratio
 ============  =====================  ==================================================
 
-Tags stay low-cardinality: partitions (16 by default), statuses, rule ids. Completeness
+Tags stay low-cardinality: partitions (16 by default), statuses, rule ids, error kinds,
+the fields of the message format (never a name the input made up). Completeness
 per meter would be one series per meter (36 million for Great Britain): it is computed
 per meter-day from Cassandra by the batch jobs; here it is per partition and minute.
 Percentiles are per partition and minute; across partitions, take ``max``.
@@ -34,6 +39,7 @@ Example InfluxQL (Grafana adds ``WHERE $timeFilter``; the tests run these)::
 
     SELECT sum("count") FROM "pipeline" WHERE time > now() - 1h GROUP BY time(1m), "status"
     SELECT sum("failures") FROM "rules" WHERE time > now() - 1h GROUP BY time(1m), "rule"
+    SELECT sum("count") FROM "dead_letters" WHERE time > now() - 1h GROUP BY time(1m), "reason"
     SELECT sum("readings") / 60 FROM "throughput" WHERE time > now() - 1h GROUP BY time(1m)
     SELECT max("p50_ms"), max("max_ms") FROM "lag" WHERE time > now() - 1h GROUP BY time(1m)
     SELECT max("p99_ms") FROM "latency" WHERE time > now() - 1h GROUP BY time(1m), "partition"

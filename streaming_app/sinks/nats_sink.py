@@ -1,16 +1,20 @@
 """The NATS sink: events and dead letters on JetStream subjects, each stored once.
 
-- alerts on ``meter.alerts.<kind>``, gaps (and ``GapClosed``) on ``meter.gaps``, TOO_LATE
-  readings on ``meter.late`` (with the reading), as JSON (:func:`event_record`), in the
+- events on the subject their catalogue route gives (:mod:`streaming_app.catalogue`:
+  alerts on ``meter.alerts.<kind>``, gaps and ``GapClosed`` on ``meter.gaps``, TOO_LATE and FUTURE
+  readings on ``meter.late`` with the reading), as JSON (:func:`event_record`), in the
   ``EVENTS`` stream. Within a batch, only the last event of each natural key is sent,
   so one key's events are never reordered by concurrent publishes.
 - dead letters on ``meter.deadletter``: the original bytes, with the headers
-  ``Smart-Meter-Reason``, ``Smart-Meter-Field``, ``Smart-Meter-Subject`` and
-  ``Smart-Meter-Stream-Seq``.
+  ``Smart-Meter-Reason``, ``Smart-Meter-Field``, ``Smart-Meter-Error-Kind`` (a
+  :class:`~smart_meter.codec.ReadingErrorKind`), ``Smart-Meter-Subject`` and
+  ``Smart-Meter-Stream-Seq``, in the ``DEADLETTER`` stream (bounded in age and bytes:
+  :class:`~smart_meter.streams.StreamLimits`).
 - with ``findings`` on (off by default: one message per flagged reading), the audit
   trail: every event of the batch, in order, on ``meter.findings.<EventType>`` in the
   ``FINDINGS`` stream, including what is only a flag on the reading (LATE, identical
-  duplicates, off-grid readings). The demo scores it against the injector's ground truth.
+  duplicates, off-grid readings), bounded like the dead letters. The demo scores it
+  against the injector's ground truth.
 
 Every message carries a ``Nats-Msg-Id``: for an event, its natural key and a digest of
 its content (a final gap after an open one, same key, is a new message); for a dead
@@ -25,7 +29,7 @@ import asyncio
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -49,28 +53,16 @@ from smart_meter.streams import (
     DEAD_LETTER_STREAM,
     EVENTS_STREAM,
     FINDINGS_STREAM,
+    StreamLimits,
     ensure_events_stream,
     ensure_stream,
     findings_stream_config,
 )
-from smart_meter.subjects import (
-    DEAD_LETTER_SUBJECT,
-    GAPS_SUBJECT,
-    LATE_SUBJECT,
-    alert_subject,
-    finding_subject,
-)
+from smart_meter.subjects import DEAD_LETTER_KIND_HEADER, DEAD_LETTER_SUBJECT, finding_subject
+from streaming_app.catalogue import latest_by_key, natural_key, route_of
 from streaming_app.processed import DeadLetter, ProcessedBatch
-from streaming_app.rules.events import Event, LateEvent, event_record
+from streaming_app.rules.events import Event, event_record
 from streaming_app.sinks.base import TransientSinkError
-from streaming_app.sinks.cassandra_events import rejected_readings
-from streaming_app.sinks.event_keys import (
-    alert_kind,
-    is_gap,
-    is_routed_late,
-    latest_by_key,
-    natural_key,
-)
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,  # nats.errors.TimeoutError too
@@ -101,18 +93,8 @@ class Outgoing:
     stream: str
 
 
-def event_subject(event: Event) -> str | None:
-    """Where the event is published, or ``None`` if it is not."""
-    if is_gap(event):
-        return GAPS_SUBJECT
-    if is_routed_late(event):
-        return LATE_SUBJECT
-    kind = alert_kind(event)
-    return None if kind is None else alert_subject(kind)
-
-
 def event_message(event: Event, subject: str, reading: Reading | None) -> Outgoing:
-    """The event as JSON; a late event carries its reading."""
+    """The event as JSON, with the reading it keeps (a late event's), if any."""
     record: dict[str, Any] = event_record(event)
     if reading is not None:
         record["reading"] = reading.model_dump(mode="json", exclude_none=True)
@@ -142,6 +124,7 @@ def dead_letter_message(letter: DeadLetter, scope: str = "") -> Outgoing:
         "Nats-Msg-Id": f"dl:{scope}:{letter.subject}:{origin}:{index}",
         "Smart-Meter-Reason": header_value(letter.reason),
         "Smart-Meter-Field": header_value(letter.field),
+        DEAD_LETTER_KIND_HEADER: letter.kind.value,
         "Smart-Meter-Subject": letter.subject,
     }
     if seq is not None:
@@ -170,14 +153,14 @@ def batch_messages(
 ) -> Iterator[Outgoing]:
     """Every message a batch publishes: its events, its dead letters, and (``findings``)
     its audit trail; ``scope`` makes the ids of the last two unique per stream incarnation."""
-    routed = [(event, event_subject(event)) for event in latest_by_key(batch.events)]
-    needs_readings = any(is_routed_late(event) for event, subject in routed if subject)
-    readings: Mapping[tuple[str, int], Reading] = rejected_readings(batch) if needs_readings else {}
-    for event, subject in routed:
-        if subject is not None:
-            late = event if isinstance(event, LateEvent) else None
-            reading = None if late is None else readings.get((late.meter_id, late.ts_ms))
-            yield event_message(event, subject, reading)
+    routes = [(event, route_of(event)) for event in latest_by_key(batch.events)]
+    routed = [
+        (event, route, subject) for event, route in routes if (subject := route.subject_of(event))
+    ]
+    keeping = any(route.keeps_reading for _, route, _ in routed)
+    rejected = batch.rejected_by_key() if keeping else {}
+    for event, route, subject in routed:
+        yield event_message(event, subject, route.reading_of(event, rejected))
     for letter in batch.dead_letters:
         yield dead_letter_message(letter, scope)
     if findings:
@@ -198,8 +181,10 @@ class NatsSink:
         owns: bool = False,
         readings_stream: str | None = None,
         findings: bool = False,
+        limits: StreamLimits | None = None,
     ) -> None:
         self.nc = nc
+        self.limits = StreamLimits() if limits is None else limits  # of the side streams
         self.readings_stream = readings_stream  # the input: scopes dead-letter/finding ids
         self.findings = findings
         self._scope = ""
@@ -226,9 +211,9 @@ class NatsSink:
 
     async def ensure_streams(self) -> None:
         """Create or update the EVENTS and DEADLETTER streams (and FINDINGS, if on)."""
-        await self._guarded(ensure_events_stream(self.js))
+        await self._guarded(ensure_events_stream(self.js, limits=self.limits))
         if self.findings:
-            await self._guarded(ensure_stream(self.js, findings_stream_config()))
+            await self._guarded(ensure_stream(self.js, findings_stream_config(self.limits)))
         if self.readings_stream is not None:
             await self._guarded(self._scope_ids(self.readings_stream))
 

@@ -22,11 +22,20 @@ from cassandra.policies import HostStateListener
 from cassandra.util import SortedSet
 from nats.js.errors import NotFoundError
 
+from smart_meter.codec import ReadingErrorKind
 from smart_meter.reading import GridPosition, Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.schema import event_bucket
 from smart_meter.storage.session import open_session
-from smart_meter.streams import DEAD_LETTER_STREAM, EVENTS_STREAM
+from smart_meter.streams import (
+    DEAD_LETTER_STREAM,
+    EVENTS_STREAM,
+    FINDINGS_STREAM,
+    StreamLimits,
+    dead_letter_stream_config,
+    ensure_stream,
+    findings_stream_config,
+)
 from stack.manager import LocalStack
 from stack.settings import StackSettings
 from streaming_app.processed import CheckedReading, DeadLetter, ProcessedBatch
@@ -46,6 +55,7 @@ pytestmark = pytest.mark.integration
 RUN = uuid.uuid4().hex[:8]
 DAY = datetime(2031, 1, 1, tzinfo=UTC) + timedelta(days=random.randrange(3000))
 MINUTE_MS = 60_000
+NOT_JSON = ReadingErrorKind.NOT_JSON
 PRESET = prod_settings(  # half-hourly meters; the parameters the expected rows rely on
     out_of_orderness_ms=60_000, lateness=LatenessRule(allowed_lateness_ms=3_600_000)
 )
@@ -119,7 +129,9 @@ def mixed_batch(processed_ms: int, tag: str = "") -> ProcessedBatch:
         read(a, "13:30", 1650.0, transformer=x),
         read(b, "11:00", 700.0),
     ]
-    letter = DeadLetter(b"{not json", "invalid JSON:\nexpected value", "body", f"dl.{RUN}", 7, 2)
+    letter = DeadLetter(
+        b"{not json", "invalid JSON:\nexpected value", "body", f"dl.{RUN}", 7, 2, kind=NOT_JSON
+    )
     return Scenario().batch(readings, processed_ms, dead_letters=[letter])
 
 
@@ -382,7 +394,7 @@ async def test_metrics_examples_return_the_batch_counts_once_despite_a_retry(
     batch = mixed_batch(now_ms)
     await sink.write(batch)
     await sink.write(batch)  # a retry of the same batch counts nothing new
-    pipeline, rules, throughput, lag, latency, completeness = (
+    pipeline, rules, dead_letters, throughput, lag, latency, completeness = (
         influx_values(sink, query) for query in example_queries()
     )
     assert pipeline == {
@@ -392,6 +404,7 @@ async def test_metrics_examples_return_the_batch_counts_once_despite_a_retry(
     assert rules == {
         "voltage": [[1]], "gap": [[1]], "register": [[1]], "duplicate": [[1]], "lateness": [[1]]
     }  # fmt: skip
+    assert dead_letters == {"not_json": [[1]]}
     assert throughput == {"": [[11 / 60]]}
     lags = sorted(r.received_ms - r.verdict.ts_ms for r in batch.readings)
     assert lag == {"": [[lags[len(lags) // 2], lags[-1]]]}
@@ -470,7 +483,38 @@ async def test_events_and_dead_letters_are_published_once_when_a_batch_is_writte
     assert letter.data == b"{not json"
     assert letter.headers["Smart-Meter-Reason"] == "invalid JSON: expected value"
     assert letter.headers["Smart-Meter-Field"] == "body"
+    assert letter.headers["Smart-Meter-Error-Kind"] == "not_json"
     assert letter.headers["Nats-Msg-Id"] == f"dl::dl.{RUN}:7:2"  # no readings stream: no scope
+
+
+async def test_the_side_streams_are_bounded_as_configured_once_the_sink_ensured_them(
+    connections: ConnectionSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    defaults = StreamLimits()
+    configured = StreamLimits(  # above the defaults: no one's messages are dropped meanwhile
+        dead_letter_max_age_s=defaults.dead_letter_max_age_s + 3600,
+        dead_letter_max_bytes=defaults.dead_letter_max_bytes + (1 << 20),
+        findings_max_age_s=defaults.findings_max_age_s + 3600,
+        findings_max_bytes=defaults.findings_max_bytes + (2 << 20),
+    )
+    for name, value in configured.model_dump().items():
+        monkeypatch.setenv(f"SMART_METER_STREAMS_{name.upper()}", str(value))
+    sink = await NatsSink.connect(connections.nats_url, findings=True)
+    try:
+        letters = (await sink.js.stream_info(DEAD_LETTER_STREAM)).config
+        findings = (await sink.js.stream_info(FINDINGS_STREAM)).config
+    finally:
+        await ensure_stream(sink.js, dead_letter_stream_config(defaults))
+        await ensure_stream(sink.js, findings_stream_config(defaults))
+        await sink.close()
+    assert (letters.max_age, letters.max_bytes) == (
+        configured.dead_letter_max_age_s,
+        configured.dead_letter_max_bytes,
+    )
+    assert (findings.max_age, findings.max_bytes) == (
+        configured.findings_max_age_s,
+        configured.findings_max_bytes,
+    )
 
 
 async def test_a_gap_and_its_final_extent_are_two_messages(connections: ConnectionSettings) -> None:

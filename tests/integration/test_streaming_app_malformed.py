@@ -1,11 +1,13 @@
-"""10,000 malformed messages among valid readings: every one dead-lettered with a reason.
+"""10,000 malformed messages among valid readings: every one dead-lettered with a reason
+and the kind of error.
 
 The app runs as a real process over a stream of this test's own. Valid batch messages of
 a clean fleet are interleaved (per partition, order kept) with 10,000 generated
 messages the codec refuses, and some valid batches carry extra invalid entries. Every
 refused message, and every bad entry, must arrive on the dead-letter subject with its
-original bytes and a reason; the app must not crash; the valid readings must be stored
-with exactly the flags a validator gives them when it sees no malformed input at all.
+original bytes, a reason and the codec's error kind; the app must not crash; the valid
+readings must be stored with exactly the flags a validator gives them when it sees no
+malformed input at all.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from demo.launch import AppProcess
 from inject.fleet import Fleet, FleetConfig
+from smart_meter.codec import ReadingError, decode_message
 from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import DEAD_LETTER_STREAM, ensure_events_stream
@@ -52,7 +55,7 @@ pytestmark = pytest.mark.integration
 MALFORMED = 10_000
 METERS, INTERVALS = 200, 30
 Key = tuple[str, int, str]  # subject, stream sequence, batch index ("-": whole message)
-Letter = tuple[bytes, str]  # the bytes dead-lettered, the reason
+Letter = tuple[bytes, str, str]  # the bytes dead-lettered, the reason, the error kind
 
 
 @dataclass
@@ -107,6 +110,17 @@ def mixed_input(seed: int = 11) -> Mixed:
     return mixed
 
 
+def error_kind(payload: bytes, index: str) -> str:
+    """The codec's kind of error for a refused message (``index`` "-"), or batch entry."""
+    if index != "-":
+        payload = orjson.dumps({"v": 1, "readings": [orjson.loads(payload)]})
+    try:
+        [rejected] = decode_message(payload).rejected
+    except ReadingError as error:
+        return error.kind.value
+    return rejected.error.kind.value
+
+
 async def dead_letters(js: JetStreamContext, start_seq: int, prefix: str) -> dict[Key, Letter]:
     """Dead letters from ``start_seq`` on whose source subject is under ``prefix``."""
     config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start_seq)
@@ -120,7 +134,8 @@ async def dead_letters(js: JetStreamContext, start_seq: int, prefix: str) -> dic
                 index = headers["Nats-Msg-Id"].rsplit(":", 1)[1]
                 key = (subject, int(headers["Smart-Meter-Stream-Seq"]), index)
                 assert key not in found, f"dead-lettered twice: {key}"
-                found[key] = (msg.data, headers.get("Smart-Meter-Reason", ""))
+                reason = headers.get("Smart-Meter-Reason", "")
+                found[key] = (msg.data, reason, headers.get("Smart-Meter-Error-Kind", ""))
             await msg.ack()
     await sub.unsubscribe()
     return found
@@ -173,7 +188,8 @@ async def test_ten_thousand_malformed_messages_are_dead_lettered_and_valid_ones_
     assert len(mixed.malformed) == MALFORMED
     assert set(found) == set(wanted)
     for key, payload in wanted.items():
-        data, reason = found[key]
+        data, reason, kind = found[key]
         assert reason, key
+        assert kind == error_kind(payload, key[2]), key
         assert data == payload, key
     assert stored.readings == expected_flags(seqs)

@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smart_meter.codec import ReadingError, decode_message, encode_batch, encode_reading
+from smart_meter.codec import (
+    ReadingError,
+    ReadingErrorKind,
+    decode_message,
+    encode_batch,
+    encode_reading,
+)
 from smart_meter.reading import GridPosition, Reading
 
 GOOD = {
@@ -65,35 +71,46 @@ def test_batch_round_trip_keeps_every_reading_in_order() -> None:
     assert decoded.rejected == []
 
 
+K = ReadingErrorKind
+
+
 @pytest.mark.parametrize(
-    ("data", "field", "reason_part"),
+    ("data", "field", "reason_part", "kind"),
     [
-        (b"{not json", "(message)", "not valid JSON"),
-        (b"[1, 2]", "(message)", "JSON object"),
-        (message(v=...), "v", "missing"),
-        (message(v=2), "v", "unknown wire version 2"),
-        (message(v=True), "v", "unknown wire version"),
-        (message(meter_id=...), "meter_id", "Field required"),
-        (message(meter_id=""), "meter_id", "at least 1"),
-        (message(ts="2024-01-01T10:00:00"), "ts", "timezone"),
-        (message(ts="yesterday"), "ts", "datetime"),
-        (message(ts="1970-01-01T00:00:00Z"), "ts", "outside 2000..2100"),
-        (message(import_wh="lots"), "import_wh", "number"),
-        (message(import_wh=-1.0), "import_wh", "greater than or equal"),
-        (message(import_wh=1e15), "import_wh", "less than or equal"),
-        (message(voltage_v=[231.0, 5000.0]), "voltage_v.1", "less than or equal"),
-        (message(voltage_v=[]), "voltage_v", "at least 1"),
-        (message(seq=-5), "seq", "greater than or equal"),
-        (message(colour="red"), "colour", "Extra inputs"),
-        (message(grid={"feeder": "x"}), "grid.feeder", "Extra inputs"),
+        (b"{not json", "(message)", "not valid JSON", K.NOT_JSON),
+        (b"[1, 2]", "(message)", "JSON object", K.NOT_AN_OBJECT),
+        (message(v=...), "v", "missing", K.UNKNOWN_VERSION),
+        (message(v=2), "v", "unknown wire version 2", K.UNKNOWN_VERSION),
+        (message(v=True), "v", "unknown wire version", K.UNKNOWN_VERSION),
+        (message(meter_id=...), "meter_id", "Field required", K.MISSING_FIELD),
+        (message(meter_id=""), "meter_id", "at least 1", K.INVALID_VALUE),
+        (message(meter_id="M 1"), "meter_id", "pattern", K.INVALID_VALUE),
+        (message(meter_id=17), "meter_id", "valid string", K.WRONG_TYPE),
+        (message(ts="2024-01-01T10:00:00"), "ts", "timezone", K.NAIVE_TIME),
+        (message(ts="yesterday"), "ts", "datetime", K.WRONG_TYPE),
+        (message(ts="1970-01-01T00:00:00Z"), "ts", "outside 2000..2100", K.ABSURD_VALUE),
+        (message(import_wh="lots"), "import_wh", "number", K.WRONG_TYPE),
+        (message(import_wh="NaN"), "import_wh", "finite", K.NOT_FINITE),
+        (message(import_wh=-1.0), "import_wh", "greater than or equal", K.ABSURD_VALUE),
+        (message(import_wh=1e15), "import_wh", "less than or equal", K.ABSURD_VALUE),
+        (message(voltage_v=[231.0, 5000.0]), "voltage_v.1", "less than or equal", K.ABSURD_VALUE),
+        (message(voltage_v=[]), "voltage_v", "at least 1", K.INVALID_VALUE),
+        (message(voltage_v="230"), "voltage_v", "valid tuple", K.WRONG_TYPE),
+        (message(seq=-5), "seq", "greater than or equal", K.ABSURD_VALUE),
+        (message(seq=1.5), "seq", "fractional", K.WRONG_TYPE),
+        (message(colour="red"), "colour", "Extra inputs", K.UNKNOWN_FIELD),
+        (message(grid={"feeder": "x"}), "grid.feeder", "Extra inputs", K.UNKNOWN_FIELD),
+        (b'{"v":1,"readings":[]}', "readings", "non-empty", K.INVALID_VALUE),
+        (b'{"v":1,"readings":"x"}', "readings", "non-empty", K.WRONG_TYPE),
     ],
 )
-def test_bad_message_names_the_field_and_the_reason(
-    data: bytes, field: str, reason_part: str
+def test_bad_message_names_the_field_the_reason_and_the_kind(
+    data: bytes, field: str, reason_part: str, kind: ReadingErrorKind
 ) -> None:
     error = error_of(data)
     assert error.field == field
     assert reason_part in error.reason
+    assert error.kind is kind
 
 
 def test_nan_and_infinity_are_errors_not_values() -> None:
@@ -113,9 +130,9 @@ def test_invalid_entries_of_a_batch_are_rejected_alone() -> None:
     bad = {**good, "ts": "2024-01-01T10:30:00"}
     decoded = decode_message(orjson.dumps({"v": 1, "readings": [good, bad, 7, good]}))
     assert len(decoded.readings) == 2
-    assert [(r.error.index, r.error.field) for r in decoded.rejected] == [
-        (1, "ts"),
-        (2, "(reading)"),
+    assert [(r.error.index, r.error.field, r.error.kind) for r in decoded.rejected] == [
+        (1, "ts", K.NAIVE_TIME),
+        (2, "(reading)", K.NOT_AN_OBJECT),
     ]
     assert decoded.rejected[0].raw == bad
 
@@ -123,7 +140,8 @@ def test_invalid_entries_of_a_batch_are_rejected_alone() -> None:
 def test_empty_batch_and_unknown_envelope_field_are_errors() -> None:
     assert error_of(b'{"v":1,"readings":[]}').field == "readings"
     good = {k: v for k, v in GOOD.items() if k != "v"}
-    assert error_of(orjson.dumps({"v": 1, "readings": [good], "site": 1})).field == "site"
+    unknown = error_of(orjson.dumps({"v": 1, "readings": [good], "site": 1}))
+    assert (unknown.field, unknown.kind) == ("site", K.UNKNOWN_FIELD)
 
 
 offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(

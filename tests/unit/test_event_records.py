@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smart_meter.subjects import finding_subject
 from streaming_app.rules.events import (
@@ -12,37 +16,56 @@ from streaming_app.rules.events import (
     Event,
     EventRecordError,
     FlatLine,
+    FlatLineKind,
     Gap,
     GapClosed,
+    GapSource,
     Irregular,
+    IrregularKind,
     LateEvent,
     Lateness,
     RegisterEvent,
     RegisterKind,
     Spike,
+    ThresholdKind,
+    VoltageDirection,
+    VoltageDuration,
     VoltageEvent,
     event_from_record,
     event_record,
     event_types,
 )
 from streaming_app.sinks.nats_sink import finding_messages
+from tests.event_examples import events
 
 EXAMPLES: list[Event] = [
     LateEvent("M1", 1_000, 2_000, Lateness.TOO_LATE, 1_000),
     DuplicateEvent("M1", 1_000, identical=True),
-    Gap("M1", 0, 3_600_000, 2, True, "timer"),
+    Gap("M1", 0, 3_600_000, 2, True, GapSource.TIMER),
     GapClosed("M1", 0, 3_600_000, 2, 1_800_000),
-    Irregular("M1", 1_000, "off_grid", offset_ms=-720_000),
+    Irregular("M1", 1_000, IrregularKind.OFF_GRID, offset_ms=-720_000),
     RegisterEvent("M1", 1_000, RegisterKind.ROLLOVER, 99_999.5, 0.5, 1.0, 1_800_000),
-    FlatLine("M1", "zero", 0, 3_600_000, 2, 0.0),
+    FlatLine("M1", FlatLineKind.ZERO, 0, 3_600_000, 2, 0.0),
     Spike("M1", 1_000, 9_000.0, 400.0),
-    VoltageEvent("M1", 0, 60_000, 190.0, 200.0, "under", "transient", 2, False),
-    Alert("M1", "window_energy", 0, 60_000, 0.07, 0.05, "kWh"),
+    VoltageEvent(
+        "M1", 0, 60_000, 190.0, 200.0, VoltageDirection.UNDER, VoltageDuration.TRANSIENT, 2, False
+    ),
+    Alert("M1", ThresholdKind.WINDOW_ENERGY, 0, 60_000, 0.07, 0.05, "kWh"),
 ]
 
 
-def test_every_event_type_has_an_example() -> None:
-    assert {type(event).__name__ for event in EXAMPLES} == set(event_types())
+@pytest.mark.parametrize("cls", list(event_types().values()), ids=list(event_types()))
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_any_event_of_any_type_survives_json_and_back(
+    cls: type[Event], data: st.DataObject
+) -> None:
+    event = data.draw(events(cls))
+    back = event_from_record(orjson.loads(orjson.dumps(event_record(event))))
+    assert back == event
+    assert [type(getattr(back, f.name)) for f in dataclasses.fields(back)] == [
+        type(getattr(event, f.name)) for f in dataclasses.fields(event)
+    ]
 
 
 @pytest.mark.parametrize("event", EXAMPLES, ids=lambda e: type(e).__name__)

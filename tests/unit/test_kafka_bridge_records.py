@@ -28,7 +28,7 @@ from kafka_bridge.records import (
 )
 from kafka_bridge.settings import BridgeSettings
 from kafka_bridge.shutdown import Shutdown
-from smart_meter.codec import ReadingError, decode_message
+from smart_meter.codec import ReadingError, ReadingErrorKind, decode_message
 from smart_meter.reading import Reading
 from smart_meter.subjects import subject_for_meter
 
@@ -73,10 +73,11 @@ def test_header_value_reads_kafkas_lists_and_dicts() -> None:
 
 
 def test_dead_letter_of_a_batch_entry_names_its_index_and_has_a_stable_id() -> None:
-    error = ReadingError("import_wh", "must be >= 0", index=2)
+    error = ReadingError("import_wh", "must be >= 0", index=2, kind=ReadingErrorKind.ABSURD_VALUE)
     headers = dead_letter_headers(error, "kafka-bridge/nats-to-kafka", ORIGIN.label())
     assert headers["Smart-Meter-Reason"] == "readings[2].import_wh: must be >= 0"
     assert headers["Smart-Meter-Field"] == "import_wh"
+    assert headers["Smart-Meter-Error-Kind"] == "absurd_value"
     assert headers["Smart-Meter-Origin"] == "meter.readings.4#981[2]"
     again = dead_letter_headers(error, "kafka-bridge/nats-to-kafka", ORIGIN.label())
     assert headers["Nats-Msg-Id"] == again["Nats-Msg-Id"]

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from streaming_app.rules import Action, Lateness, Quality, Status, Validator, Verdict
 from streaming_app.rules.engine import TimerQueue
-from streaming_app.rules.events import Event, Gap, LateEvent, event_record
+from streaming_app.rules.events import Event, Gap, GapSource, LateEvent, event_record
 from streaming_app.rules.gap import GapRule
 from streaming_app.rules.state import (
     MIGRATIONS,
@@ -225,7 +225,7 @@ def test_demo_preset_is_for_minute_meters() -> None:
 
 
 def test_events_flatten_to_json_ready_records_for_sinks() -> None:
-    gap = Gap("M1", ms("10:30"), ms("11:30"), 2, False, "reading")
+    gap = Gap("M1", ms("10:30"), ms("11:30"), 2, False, GapSource.READING)
     assert event_record(gap) == {
         "type": "Gap",
         "meter_id": "M1",

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from streaming_app.rules import Action, Status
-from streaming_app.rules.events import Gap, GapClosed, LateEvent, Lateness
+from streaming_app.rules.events import Gap, GapClosed, GapSource, LateEvent, Lateness
 from streaming_app.rules.gap import GapRule
 from streaming_app.rules.testing import ms, reading, run_rule
 from streaming_app.validation import prod_settings
@@ -18,7 +18,7 @@ def test_readings_at_10_00_and_11_30_on_a_30_minute_grid_give_one_gap_of_two_mis
     validator = prod_settings().validator()
     validator.process(reading("10:00", 1000.0))
     verdict = validator.process(reading("11:30", 1300.0))
-    assert verdict.events == (Gap("M1", ms("10:30"), ms("11:30"), 2, False, "reading"),)
+    assert verdict.events == (Gap("M1", ms("10:30"), ms("11:30"), 2, False, GapSource.READING),)
     assert verdict.failed_rules == ("gap",)
     assert verdict.reasons == ("after_gap",)
     assert verdict.status is Status.FLAGGED
@@ -40,7 +40,7 @@ def test_early_reading_counts_once_a_later_gap_still_shows() -> None:
     stream = [reading("10:00"), reading("10:18"), reading("11:30")]
     findings, _ = run_rule(GapRule(), stream)
     assert [f.event for f in findings[2]] == [
-        Gap("M1", ms("11:00"), ms("11:30"), 1, False, "reading")
+        Gap("M1", ms("11:00"), ms("11:30"), 1, False, GapSource.READING)
     ]
 
 
@@ -49,7 +49,7 @@ def test_late_early_reading_fills_the_gap_of_the_slot_it_is_nearest_to() -> None
     findings, state = run_rule(GapRule(), stream)
     assert [f.event for f in findings[2]] == [
         GapClosed("M1", ms("10:30"), ms("11:30"), 2, ms("10:18")),
-        Gap("M1", ms("11:00"), ms("11:30"), 1, False, "fill"),
+        Gap("M1", ms("11:00"), ms("11:30"), 1, False, GapSource.FILL),
     ]
     assert len(state.gaps) == 1
 
@@ -68,7 +68,9 @@ def test_meter_silent_after_10_00_raises_a_gap_once_the_watermark_passes_10_45()
     validator = prod_settings().validator()
     validator.process(reading("10:00"))
     assert validator.expire(ms("10:45") - 1) == []
-    assert validator.expire(ms("10:45")) == [Gap("M1", ms("10:30"), ms("11:00"), 1, True, "timer")]
+    assert validator.expire(ms("10:45")) == [
+        Gap("M1", ms("10:30"), ms("11:00"), 1, True, GapSource.TIMER)
+    ]
     assert validator.expire(ms("13:00")) == []  # once per gap, not once per watermark step
 
 
@@ -79,7 +81,7 @@ def test_watermark_moved_by_other_meters_fires_the_silent_meters_gap() -> None:
         validator.process(reading(clock, meter_id="BUSY"))
     assert validator.expire() == []
     validator.process(reading("11:00", meter_id="BUSY"))  # watermark 10:59, past 10:45
-    assert validator.expire() == [Gap("QUIET", ms("10:30"), ms("11:00"), 1, True, "timer")]
+    assert validator.expire() == [Gap("QUIET", ms("10:30"), ms("11:00"), 1, True, GapSource.TIMER)]
 
 
 def test_silent_meter_that_returns_gets_one_final_gap_with_the_same_start() -> None:
@@ -87,7 +89,7 @@ def test_silent_meter_that_returns_gets_one_final_gap_with_the_same_start() -> N
     validator.process(reading("10:00", 1000.0))
     validator.expire(ms("10:45"))
     verdict = validator.process(reading("12:30", 1500.0))
-    assert verdict.events == (Gap("M1", ms("10:30"), ms("12:30"), 4, False, "timer"),)
+    assert verdict.events == (Gap("M1", ms("10:30"), ms("12:30"), 4, False, GapSource.TIMER),)
 
 
 def test_late_reading_that_fills_a_gap_closes_it() -> None:
@@ -118,8 +120,8 @@ def test_late_reading_inside_a_gap_splits_it() -> None:
     findings, _ = run_rule(rule, [reading("10:00"), reading("12:30"), reading("11:00")])
     assert [f.event for f in findings[2]] == [
         GapClosed("M1", ms("10:30"), ms("12:30"), 4, ms("11:00")),
-        Gap("M1", ms("10:30"), ms("11:00"), 1, False, "fill"),
-        Gap("M1", ms("11:30"), ms("12:30"), 2, False, "fill"),
+        Gap("M1", ms("10:30"), ms("11:00"), 1, False, GapSource.FILL),
+        Gap("M1", ms("11:30"), ms("12:30"), 2, False, GapSource.FILL),
     ]
 
 
@@ -129,11 +131,11 @@ def test_late_reading_at_the_edge_of_a_gap_shrinks_it() -> None:
     findings, state = run_rule(rule, stream)
     assert [f.event for f in findings[2]] == [
         GapClosed("M1", ms("10:30"), ms("12:30"), 4, ms("10:30")),
-        Gap("M1", ms("11:00"), ms("12:30"), 3, False, "fill"),
+        Gap("M1", ms("11:00"), ms("12:30"), 3, False, GapSource.FILL),
     ]
     assert [f.event for f in findings[3]] == [
         GapClosed("M1", ms("11:00"), ms("12:30"), 3, ms("12:00")),
-        Gap("M1", ms("11:00"), ms("12:00"), 2, False, "fill"),
+        Gap("M1", ms("11:00"), ms("12:00"), 2, False, GapSource.FILL),
     ]
     slot = rule.interval_ms
     assert state.gaps == [(ms("11:00") // slot, ms("11:30") // slot)]

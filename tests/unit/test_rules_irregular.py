@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from streaming_app.rules import Status
-from streaming_app.rules.events import Irregular
+from streaming_app.rules.events import Irregular, IrregularKind
 from streaming_app.rules.irregular import IrregularRule
 from streaming_app.rules.testing import ms, reading, run_rule
 from streaming_app.validation import prod_settings
@@ -15,7 +15,9 @@ def test_reading_at_10_46_after_10_00_is_irregular_not_a_gap() -> None:
     validator = prod_settings().validator()
     validator.process(reading("10:00", 1000.0))
     verdict = validator.process(reading("10:46", 1100.0))
-    assert verdict.events == (Irregular("M1", ms("10:46"), "off_grid", offset_ms=-14 * MINUTE_MS),)
+    assert verdict.events == (
+        Irregular("M1", ms("10:46"), IrregularKind.OFF_GRID, offset_ms=-14 * MINUTE_MS),
+    )
     assert verdict.failed_rules == ("irregular",)
     assert verdict.status is Status.FLAGGED
 
@@ -28,7 +30,7 @@ def test_readings_within_the_clock_tolerance_are_on_grid() -> None:
 def test_early_reading_beyond_the_tolerance_has_a_negative_offset() -> None:
     findings, _ = run_rule(IrregularRule(), [reading("10:29:54")])
     assert [f.event for f in findings[0]] == [
-        Irregular("M1", ms("10:29:54"), "off_grid", offset_ms=-6_000)
+        Irregular("M1", ms("10:29:54"), IrregularKind.OFF_GRID, offset_ms=-6_000)
     ]
 
 
@@ -36,7 +38,9 @@ def test_meter_switching_to_15_minutes_reports_one_interval_change() -> None:
     clocks = ("10:00", "10:15", "10:30", "10:45", "11:00", "11:15")
     findings, _ = run_rule(IrregularRule(), [reading(c) for c in clocks])
     changes = [f.event for found in findings for f in found if f.reason == "interval_change"]
-    assert changes == [Irregular("M1", ms("10:45"), "interval_change", interval_ms=15 * MINUTE_MS)]
+    assert changes == [
+        Irregular("M1", ms("10:45"), IrregularKind.INTERVAL_CHANGE, interval_ms=15 * MINUTE_MS)
+    ]
 
 
 def test_hourly_cadence_on_a_half_hour_grid_is_an_interval_change() -> None:
@@ -46,7 +50,7 @@ def test_hourly_cadence_on_a_half_hour_grid_is_an_interval_change() -> None:
         [],
         [],
         [],
-        [Irregular("M1", ms("13:00"), "interval_change", interval_ms=60 * MINUTE_MS)],
+        [Irregular("M1", ms("13:00"), IrregularKind.INTERVAL_CHANGE, interval_ms=60 * MINUTE_MS)],
         [],
     ]
 

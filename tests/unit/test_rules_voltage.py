@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streaming_app.rules.events import VoltageEvent
+from streaming_app.rules.events import VoltageDirection, VoltageDuration, VoltageEvent
 from streaming_app.rules.testing import ms, reading, run_rule
 from streaming_app.rules.voltage import VoltageRule
 
@@ -28,7 +28,17 @@ def test_single_dip_is_one_transient_episode_reported_when_it_ends() -> None:
     findings, _ = run_rule(VoltageRule(), stream)
     assert [f.reason for f in findings[0]] == ["under_voltage"]
     assert [f.event for f in findings[1]] == [
-        VoltageEvent("M1", ms("10:00"), ms("10:00"), 200.0, 200.0, "under", "transient", 1, False)
+        VoltageEvent(
+            "M1",
+            ms("10:00"),
+            ms("10:00"),
+            200.0,
+            200.0,
+            VoltageDirection.UNDER,
+            VoltageDuration.TRANSIENT,
+            1,
+            False,
+        )
     ]
 
 
@@ -39,8 +49,28 @@ def test_sustained_episode_is_announced_once_and_closed_once_under_one_key() -> 
     findings, _ = run_rule(VoltageRule(sustained_ms=HOUR_MS), stream)
     events = [f.event for found in findings for f in found if isinstance(f.event, VoltageEvent)]
     assert events == [
-        VoltageEvent("M1", ms("10:00"), ms("11:00"), 198.0, 205.0, "under", "sustained", 3, True),
-        VoltageEvent("M1", ms("10:00"), ms("11:30"), 198.0, 205.0, "under", "sustained", 4, False),
+        VoltageEvent(
+            "M1",
+            ms("10:00"),
+            ms("11:00"),
+            198.0,
+            205.0,
+            VoltageDirection.UNDER,
+            VoltageDuration.SUSTAINED,
+            3,
+            True,
+        ),
+        VoltageEvent(
+            "M1",
+            ms("10:00"),
+            ms("11:30"),
+            198.0,
+            205.0,
+            VoltageDirection.UNDER,
+            VoltageDuration.SUSTAINED,
+            4,
+            False,
+        ),
     ]
     assert {(e.meter_id, e.start_ms) for e in events} == {("M1", ms("10:00"))}
 
@@ -53,7 +83,17 @@ def test_any_phase_out_of_band_counts_and_both_directions_are_said() -> None:
     ]
     findings, _ = run_rule(VoltageRule(sustained_ms=2 * HOUR_MS), stream)
     assert [f.event for f in findings[2]] == [
-        VoltageEvent("M1", ms("10:00"), ms("10:30"), 200.0, 260.0, "both", "transient", 2, False)
+        VoltageEvent(
+            "M1",
+            ms("10:00"),
+            ms("10:30"),
+            200.0,
+            260.0,
+            VoltageDirection.BOTH,
+            VoltageDuration.TRANSIENT,
+            2,
+            False,
+        )
     ]
 
 

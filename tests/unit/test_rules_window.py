@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
-from streaming_app.rules.events import Alert
+from streaming_app.rules.events import Alert, ThresholdKind
 from streaming_app.rules.testing import DAY, at, ms, reading, run_rule
 from streaming_app.rules.window import WindowThresholdRule, consumption_at
 from streaming_app.validation import demo_settings, prod_settings
@@ -40,7 +40,7 @@ def test_breach_that_lasts_raises_one_alert() -> None:
     stream = every_15_s("10:00", [25.0] * 40)  # 100 Wh a minute for 10 minutes
     findings, _ = run_rule(DEMO, stream)
     assert alerts(findings) == [
-        Alert("M1", "window_energy", ms("10:00"), ms("10:01"), 100.0, 50.0, "Wh")
+        Alert("M1", ThresholdKind.WINDOW_ENERGY, ms("10:00"), ms("10:01"), 100.0, 50.0, "Wh")
     ]
 
 
@@ -56,14 +56,16 @@ def test_breach_ends_and_a_new_one_raises_a_second_alert() -> None:
 def test_energy_is_spread_over_windows_in_proportion_to_time() -> None:
     stream = [reading("10:00", 0.0), reading("10:04", 400.0)]  # 4 minutes, 100 Wh each
     found = alerts(run_rule(DEMO, stream)[0])
-    assert found == [Alert("M1", "window_energy", ms("10:00"), ms("10:01"), 100.0, 50.0, "Wh")]
+    assert found == [
+        Alert("M1", ThresholdKind.WINDOW_ENERGY, ms("10:00"), ms("10:01"), 100.0, 50.0, "Wh")
+    ]
 
 
 def test_first_window_starts_at_or_after_the_first_reading() -> None:
     stream = [reading("10:00:20", 0.0), reading("10:03", 320.0)]  # 2 Wh a second
     found = alerts(run_rule(DEMO, stream)[0])
     assert found == [
-        Alert("M1", "window_energy", ms("10:00:30"), ms("10:01:30"), 120.0, 50.0, "Wh")
+        Alert("M1", ThresholdKind.WINDOW_ENERGY, ms("10:00:30"), ms("10:01:30"), 120.0, 50.0, "Wh")
     ]
 
 

@@ -13,22 +13,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 import orjson
 import pytest
 from rich.console import Console
 
+from demo.detections import malformed_kind
 from demo.run import detection_limits
 from demo.scoring import ScoreReport, score
 from inject.faults import DetectionLimits, FaultConfig, FaultInjector, FaultKind, FaultRecord
+from inject.faults.malformed import MAKERS
 from inject.fleet import Fleet, FleetConfig
-from smart_meter.codec import ReadingError, decode_message, encode_reading
+from smart_meter.codec import ReadingError, ReadingErrorKind, decode_message, encode_reading
 from smart_meter.subjects import readings_subject
 from streaming_app.processed import DeadLetter
 from streaming_app.rules.events import (
     Event,
     Gap,
     GapClosed,
+    GapSource,
     Irregular,
+    IrregularKind,
     RegisterEvent,
     RegisterKind,
     Spike,
@@ -39,6 +44,7 @@ from streaming_app.validation import ValidationSettings, prod_settings
 START = datetime(2024, 3, 1, tzinfo=UTC)
 METERS, INTERVALS, INTERVAL_S, SEED = 1_000, 96, 1_800, 7
 SUBJECT = readings_subject(0)  # dead letters are matched by their bytes, not subject
+NOT_JSON = ReadingErrorKind.NOT_JSON
 # Every kind measured 1.000 precision and recall. Before issue 9 part 5 two did not:
 # register_decrease recall 0.891 (decreases drawn below the register rule's reset level,
 # which it rightly calls resets: the injector now keeps a decrease at or above it) and
@@ -90,7 +96,9 @@ def validate(
             try:
                 decoded = decode_message(payload)
             except ReadingError as error:
-                dead_letters.append(DeadLetter(payload, error.reason, error.field, SUBJECT))
+                dead_letters.append(
+                    DeadLetter(payload, error.reason, error.field, SUBJECT, kind=error.kind)
+                )
                 continue
             for item in decoded.readings:
                 events += validator.process(item).events
@@ -159,7 +167,9 @@ def test_an_early_reading_is_irregular_not_a_gap() -> None:
     early = validator.process(reading("10:18", 1100.0))
     after = validator.process(reading("11:00", 1200.0))
     assert [type(event) for event in early.events] == [Irregular]
-    assert early.events[0] == Irregular("M1", ms("10:18"), "off_grid", offset_ms=-720_000)
+    assert early.events[0] == Irregular(
+        "M1", ms("10:18"), IrregularKind.OFF_GRID, offset_ms=-720_000
+    )
     assert not [event for event in after.events if isinstance(event, Gap)]
 
 
@@ -171,7 +181,7 @@ def _record(kind: FaultKind, start: str, end: str | None = None, **details: obje
 
 
 def test_a_gap_a_late_reading_closed_is_not_a_finding() -> None:
-    gap = Gap("M1", ms("10:30"), ms("11:00"), 1, False, "reading")
+    gap = Gap("M1", ms("10:30"), ms("11:00"), 1, False, GapSource.READING)
     closed = GapClosed("M1", ms("10:30"), ms("11:00"), 1, ms("10:30"))
     report = score([], [gap, closed], [], INTERVAL_S)
     assert report[FaultKind.MISSING].findings == 0
@@ -179,8 +189,8 @@ def test_a_gap_a_late_reading_closed_is_not_a_finding() -> None:
 
 def test_a_gap_over_a_missing_record_is_a_true_positive_and_one_elsewhere_is_false() -> None:
     record = _record(FaultKind.MISSING, "10:30", "11:00", intervals=2)
-    found = Gap("M1", ms("10:30"), ms("11:30"), 2, False, "reading")
-    stray = Gap("M1", ms("15:00"), ms("15:30"), 1, False, "reading")
+    found = Gap("M1", ms("10:30"), ms("11:30"), 2, False, GapSource.READING)
+    stray = Gap("M1", ms("15:00"), ms("15:30"), 1, False, GapSource.READING)
     row = score([record], [found, stray], [], INTERVAL_S)[FaultKind.MISSING]
     assert (row.truth, row.detected, row.true_findings, row.false_positives) == (1, 1, 1, 1)
     assert (row.precision, row.recall) == (0.5, 1.0)
@@ -188,8 +198,10 @@ def test_a_gap_over_a_missing_record_is_a_true_positive_and_one_elsewhere_is_fal
 
 def test_a_gap_left_by_a_dead_lettered_reading_is_explained_by_the_malformed_record() -> None:
     record = _record(FaultKind.MALFORMED_JSON, "10:30", payload='{"v": 1, "met')
-    gap = Gap("M1", ms("10:30"), ms("11:00"), 1, False, "reading")
-    letter = DeadLetter(b'{"v": 1, "met', "not valid JSON: ...", "(message)", SUBJECT)
+    gap = Gap("M1", ms("10:30"), ms("11:00"), 1, False, GapSource.READING)
+    letter = DeadLetter(
+        b'{"v": 1, "met', "not valid JSON: ...", "(message)", SUBJECT, kind=NOT_JSON
+    )
     report = score([record], [gap], [letter], INTERVAL_S)
     missing, malformed = report[FaultKind.MISSING], report[FaultKind.MALFORMED_JSON]
     assert (missing.explained_by_other, missing.false_positives, missing.precision) == (1, 0, None)
@@ -199,15 +211,28 @@ def test_a_gap_left_by_a_dead_lettered_reading_is_explained_by_the_malformed_rec
 def test_byte_identical_malformed_messages_each_explain_one_record() -> None:
     payload = '{"v":1,"meter_id":"M'
     records = [_record(FaultKind.MALFORMED_JSON, t, payload=payload) for t in ("10:00", "11:00")]
-    letter = DeadLetter(payload.encode(), "not valid JSON", "(message)", SUBJECT)
+    letter = DeadLetter(payload.encode(), "not valid JSON", "(message)", SUBJECT, kind=NOT_JSON)
     assert score(records, [], [letter], INTERVAL_S)[FaultKind.MALFORMED_JSON].detected == 1
     assert score(records, [], [letter, letter], INTERVAL_S)[FaultKind.MALFORMED_JSON].recall == 1
+
+
+@pytest.mark.parametrize("kind", sorted(MAKERS))
+def test_a_malformed_message_is_told_by_its_error_kind_as_the_kind_it_was_made_as(
+    kind: FaultKind,
+) -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        payload, _ = MAKERS[kind](reading("10:00", 1234.5), rng)
+        with pytest.raises(ReadingError) as caught:
+            decode_message(payload)
+        assert malformed_kind(caught.value.kind) is kind, caught.value
 
 
 def test_equally_shifted_readings_in_a_row_are_one_clock_skew() -> None:
     record = _record(FaultKind.CLOCK_SKEW, "10:25", "11:25", intervals=3)
     events = [
-        Irregular("M1", ms(t), "off_grid", offset_ms=-300_000) for t in ("10:25", "10:55", "11:25")
+        Irregular("M1", ms(t), IrregularKind.OFF_GRID, offset_ms=-300_000)
+        for t in ("10:25", "10:55", "11:25")
     ]
     report = score([record], events, [], INTERVAL_S)
     assert report[FaultKind.CLOCK_SKEW].findings == 1

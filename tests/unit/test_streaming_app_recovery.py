@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from smart_meter.codec import decode_message, encode_batch
 from smart_meter.reading import Reading
+from streaming_app.catalogue import natural_key
 from streaming_app.rules.testing import faulty_stream
 from streaming_app.runtime.batching import BatchBuilder, Built, Incoming
 from streaming_app.runtime.state_store import (
@@ -32,7 +33,6 @@ from streaming_app.runtime.state_store import (
 )
 from streaming_app.sinks.cassandra_readings import is_stored
 from streaming_app.sinks.cassandra_totals import latest_totals, totals_values
-from streaming_app.sinks.event_keys import natural_key
 from streaming_app.validation import prod_settings
 
 
