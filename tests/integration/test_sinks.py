@@ -113,7 +113,7 @@ class Scenario:
 
 def mixed_batch(processed_ms: int, tag: str = "") -> ProcessedBatch:
     """Meter A (transformer X): a voltage dip, a gap, a falling register. Meter B (no grid
-    position): an identical and a conflicting duplicate, then a reading too late.
+    position): an identical and a conflicting duplicate, then a reading too late for B.
     ``tag`` names another set of meters (``A<tag>``, ``B<tag>``, ``X<tag>``)."""
     a, b, x = f"A{tag}", f"B{tag}", f"X{tag}"
     readings = [
@@ -127,7 +127,7 @@ def mixed_batch(processed_ms: int, tag: str = "") -> ProcessedBatch:
         read(a, "11:30", 1330.0, transformer=x),
         read(a, "13:00", 1700.0, transformer=x),
         read(a, "13:30", 1650.0, transformer=x),
-        read(b, "11:00", 700.0),
+        read(b, "09:00", 700.0),  # 89 min behind B's own newest reading: too late
     ]
     letter = DeadLetter(
         b"{not json", "invalid JSON:\nexpected value", "body", f"dl.{RUN}", 7, 2, kind=NOT_JSON
@@ -254,16 +254,16 @@ async def test_a_batch_lands_in_every_table_exactly(
         ("A", "voltage", ms("11:00"), ms("11:00"), 190.0, None, "V", "VoltageEvent"),
         ("B", "conflicting_duplicate", *[ms("10:30")] * 2, None, None, None, "DuplicateEvent"),
     ]
-    watermark_ms = ms("13:30") - 60_000
+    watermark_ms = ms("10:30") - 60_000  # B's own: A's later readings do not make B late
     assert late_rows(session, "B") == [
         (
-            ms("11:00"),
+            ms("09:00"),
             watermark_ms,
             "TOO_LATE",
-            watermark_ms - ms("11:00"),
+            watermark_ms - ms("09:00"),
             {
                 "meter_id": meter("B"),
-                "ts": at("11:00").isoformat().replace("+00:00", "Z"),
+                "ts": at("09:00").isoformat().replace("+00:00", "Z"),
                 "import_wh": 700.0,
                 "voltage_v": [230.0],
             },
