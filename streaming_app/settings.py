@@ -106,11 +106,6 @@ class AppSettings(BaseSettings):
             return init_settings, env_settings
         return init_settings, env_settings, InitSettingsSource(settings_cls, read_config(path))
 
-    @property
-    def lease_valid_s(self) -> float:
-        """How long a lease counts as held after a renewal was sent (TTL minus a renewal)."""
-        return self.lease_ttl_s - self.renew_interval_s
-
     def validation(self) -> ValidationSettings:
         """The rule set of the preset (with any ``SMART_METER_VALIDATION_*`` overrides)."""
         return PRESETS[self.preset]()
