@@ -66,7 +66,9 @@ class AppSettings(BaseSettings):
     state_replicas: int = Field(default=1, ge=1, le=5)
     state_save_concurrency: int = Field(default=256, ge=1, description="KV puts in flight")
     coord_bucket: str = Field(default="app_coord", pattern=_NAME, description="leases, members")
-    lease_ttl_s: float = Field(default=10.0, gt=0, description="a lease not renewed expires")
+    lease_ttl_s: float = Field(
+        default=30.0, gt=0, description="a lease not renewed expires (failover takes this long)"
+    )
     renew_interval_s: float = Field(default=2.0, gt=0)
     backoff_initial_s: float = Field(default=0.1, gt=0)
     backoff_max_s: float = Field(default=5.0, gt=0)
