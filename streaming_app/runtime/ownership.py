@@ -175,6 +175,15 @@ class Coordinator:
     async def _recover(self, lease: Lease) -> bool:
         """The key is not at our revision: ours still (a timed-out renewal landed), expired
         with nobody claiming it (create it again), or another replica's (lost)."""
+        try:
+            held = await self._holds_again(lease)
+        except (NatsError, TimeoutError) as error:
+            log.warning("partition %d: lease not checked (%r); again", lease.partition, error)
+            return True
+        lease.lost = not held
+        return held
+
+    async def _holds_again(self, lease: Lease) -> bool:
         key = lease_key(lease.partition)
         try:
             entry = await self.kv.get(key)
@@ -182,17 +191,12 @@ class Coordinator:
             try:
                 lease.revision = await self.kv.create(key, self.value)
             except KeyWrongLastSequenceError:
-                lease.lost = True
                 return False
             log.warning("partition %d: lease had expired unclaimed; taken again", lease.partition)
             return True
-        except (NatsError, TimeoutError) as error:
-            log.warning("partition %d: lease not readable (%r)", lease.partition, error)
-            return True
         if entry.value == self.value and (entry.revision or 0) > lease.revision:
-            lease.revision = int(entry.revision or 0)
+            lease.revision = int(entry.revision or 0)  # our renewal that timed out had landed
             return True
-        lease.lost = True
         return False
 
     async def release(self, lease: Lease) -> None:

@@ -146,8 +146,15 @@ class StateStore:
     """Loads a partition's state when it is taken; saves changed meters, then the checkpoint,
     only while no other replica has taken the partition since."""
 
-    def __init__(self, kv: KeyValue, save_concurrency: int = 256, writer: str = "") -> None:
-        self.kv = kv
+    def __init__(
+        self,
+        kv: KeyValue,
+        js: JetStreamContext,
+        bucket: str,
+        save_concurrency: int = 256,
+        writer: str = "",
+    ) -> None:
+        self.kv, self.js, self.bucket = kv, js, bucket
         self.writer = writer
         self._slots = asyncio.Semaphore(save_concurrency)
         self._taken: dict[int, FencedPartition] = {}
@@ -170,7 +177,7 @@ class StateStore:
                 bucket=bucket, history=1, ttl=ttl_s, replicas=replicas, storage=StorageType.FILE
             )
             kv = await js.create_key_value(config)
-        return cls(kv, save_concurrency, writer)
+        return cls(kv, js, bucket, save_concurrency, writer)
 
     async def load(self, partition: int) -> PartitionState:
         """The checkpoint and every meter state of ``partition`` (read only, not fenced)."""
@@ -249,18 +256,31 @@ class StateStore:
         return Loaded(PartitionState(checkpoint, tuple(meters)), revision, revisions)
 
     async def _meters(self, partition: int) -> tuple[list[SavedMeter], dict[str, int]]:
-        watcher = await self.kv.watch(f"m.p{partition}.>", ignore_deletes=True)
+        """Every saved meter of ``partition``, read until the last one pending (``delta`` 0).
+        The watcher's "caught up" marker can come before entries already on their way (it
+        is sent when the consumer has nothing left *to deliver*), so it ends the load only
+        when the partition really has no meter keys."""
+        watcher = await self.kv.watch(f"m.p{partition}.>")
         meters, revisions = [], {}
         try:
             async for found in watcher:
-                if found is None:  # the watcher's "caught up" marker
-                    break
-                if found.value:
+                if found is None:
+                    if not await self._has_meter_keys(partition):
+                        break
+                    continue
+                if found.value and found.operation is None:  # not a delete marker
                     meters.append(decode_meter(found.value))
                     revisions[found.key] = int(found.revision or 0)
+                if not found.delta:
+                    break
         finally:
             await watcher.stop()  # type: ignore[no-untyped-call]
         return meters, revisions
+
+    async def _has_meter_keys(self, partition: int) -> bool:
+        subjects = f"$KV.{self.bucket}.m.p{partition}.>"
+        info = await self.js.stream_info(f"KV_{self.bucket}", subjects_filter=subjects)
+        return bool(info.state.subjects)
 
 
 def raise_first(results: Sequence[object]) -> None:
