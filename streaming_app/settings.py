@@ -66,7 +66,9 @@ class AppSettings(BaseSettings):
     state_replicas: int = Field(default=1, ge=1, le=5)
     state_save_concurrency: int = Field(default=256, ge=1, description="KV puts in flight")
     coord_bucket: str = Field(default="app_coord", pattern=_NAME, description="leases, members")
-    lease_ttl_s: float = Field(default=10.0, gt=0, description="a lease not renewed expires")
+    lease_ttl_s: float = Field(
+        default=30.0, gt=0, description="a lease not renewed expires (failover takes this long)"
+    )
     renew_interval_s: float = Field(default=2.0, gt=0)
     backoff_initial_s: float = Field(default=0.1, gt=0)
     backoff_max_s: float = Field(default=5.0, gt=0)
@@ -105,11 +107,6 @@ class AppSettings(BaseSettings):
         if path is None:
             return init_settings, env_settings
         return init_settings, env_settings, InitSettingsSource(settings_cls, read_config(path))
-
-    @property
-    def lease_valid_s(self) -> float:
-        """How long a lease counts as held after a renewal was sent (TTL minus a renewal)."""
-        return self.lease_ttl_s - self.renew_interval_s
 
     def validation(self) -> ValidationSettings:
         """The rule set of the preset (with any ``SMART_METER_VALIDATION_*`` overrides)."""

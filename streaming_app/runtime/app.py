@@ -67,9 +67,10 @@ async def run_replica(
         ttl_s=validation.meter_ttl_ms / 1000,
         replicas=settings.state_replicas,
         save_concurrency=settings.state_save_concurrency,
+        writer=settings.replica_id,
     )
     coordinator = await Coordinator.open(
-        js, settings.coord_bucket, settings.lease_ttl_s, settings.replica_id, settings.lease_valid_s
+        js, settings.coord_bucket, settings.lease_ttl_s, settings.replica_id
     )
     sinks = await open_sinks(settings, connections, stop)
     if not sinks:

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from nats.errors import Error as NatsError
 
 from streaming_app.processed import ProcessedBatch
+from streaming_app.runtime.fencing import LeaseLostError
 from streaming_app.runtime.state_store import Checkpoint
 from streaming_app.sinks.base import Sink, TransientSinkError
 
@@ -61,14 +62,6 @@ class Fence(Protocol):
     """Whether this replica still owns the partition (its lease is held)."""
 
     def held(self) -> bool: ...
-
-
-class LeaseLostError(RuntimeError):
-    """The partition's lease ran out mid-batch: nothing more may be saved or acked."""
-
-    def __init__(self, partition: int, step: str) -> None:
-        self.partition, self.step = partition, step
-        super().__init__(f"lease of partition {partition} lost before {step}")
 
 
 class BatchAbandonedError(RuntimeError):

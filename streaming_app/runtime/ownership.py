@@ -1,7 +1,8 @@
 """Which replica owns which partition: leases and membership in a JetStream KV bucket.
 
-nats-py 2.16 has no consumer priority groups, so ownership is built from KV primitives
-in one bucket whose TTL is the lease TTL:
+Ownership is built from KV primitives in one bucket whose TTL is the lease TTL (nats-py
+2.16 has no client for JetStream's priority groups, and a pinned client is no fence: see
+the README, "Who owns a partition"):
 
 - ``lease.p<partition>`` = replica id. ``create`` claims it only if absent;
   ``update`` with the last revision renews it (compare-and-set); ``delete`` with the
@@ -11,29 +12,36 @@ in one bucket whose TTL is the lease TTL:
   it claims free ones it prefers (rendezvous hashing, so replicas want different ones)
   and releases its least preferred extras when others join.
 
-Why a partition cannot have two owners: a claim is a CAS on an absent key, so of two
-claimants one fails. The holder renews every ``renew_interval_s`` (at most a third of
-the TTL) and counts its lease as held only until ``sent + ttl - renew_interval``, measured
-from *before* the renewal was sent, so it stops saving and acking before the server can
-expire the key; a failed renewal marks the lease lost at once. Another replica can
-claim only after the key expired or was released, i.e. after the old owner stopped.
+A lease is lost only when another replica holds the key, never because this replica was
+slow: a late renewal that succeeds (the compare-and-set proves nobody touched the key)
+keeps it, and a key that expired unclaimed is created again. Leases say who should work
+on a partition; that no two replicas both save its state or ack its messages is enforced
+where the state is written (:mod:`streaming_app.runtime.fencing`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
-import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import APIError, BucketNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import (
+    APIError,
+    BucketNotFoundError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+)
 from nats.js.kv import KeyValue
 
-WRONG_LAST_SEQUENCE = (10071, 10164)  # JetStream: the key moved on since that revision
+from streaming_app.runtime.fencing import WRONG_LAST_SEQUENCE
+
+log = logging.getLogger(__name__)
 
 
 def lease_key(partition: int) -> str:
@@ -46,16 +54,15 @@ def member_key(replica_id: str) -> str:
 
 @dataclass
 class Lease:
-    """A partition this replica holds, until ``valid_until`` (monotonic seconds)."""
+    """A partition this replica holds until another replica is found holding it."""
 
     partition: int
     revision: int
-    valid_until: float
-    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     lost: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)  # one CAS at a time
 
     def held(self) -> bool:
-        return not self.lost and self.clock() < self.valid_until
+        return not self.lost
 
 
 def fair_share(partitions: int, replicas: int) -> int:
@@ -101,31 +108,24 @@ def plan(
 class Coordinator:
     """Claims, renews and releases leases; keeps this replica's membership alive."""
 
-    def __init__(
-        self,
-        kv: KeyValue,
-        replica_id: str,
-        valid_s: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, kv: KeyValue, replica_id: str) -> None:
         self.kv = kv
         self.replica_id = replica_id
-        self.valid_s = valid_s
-        self.clock = clock
+        self.value = replica_id.encode()
 
     @classmethod
     async def open(
-        cls, js: JetStreamContext, bucket: str, ttl_s: float, replica_id: str, valid_s: float
+        cls, js: JetStreamContext, bucket: str, ttl_s: float, replica_id: str
     ) -> Coordinator:
         try:
             kv = await js.key_value(bucket)
         except BucketNotFoundError:
             config = KeyValueConfig(bucket=bucket, history=1, ttl=ttl_s, storage=StorageType.FILE)
             kv = await js.create_key_value(config)
-        return cls(kv, replica_id, valid_s)
+        return cls(kv, replica_id)
 
     async def heartbeat(self) -> None:
-        await self.kv.put(member_key(self.replica_id), self.replica_id.encode())
+        await self.kv.put(member_key(self.replica_id), self.value)
 
     async def leave(self) -> None:
         await self.kv.delete(member_key(self.replica_id))
@@ -150,32 +150,62 @@ class Coordinator:
 
     async def claim(self, partition: int) -> Lease | None:
         """The lease if the partition was free, else ``None``."""
-        sent = self.clock()
         try:
-            revision = await self.kv.create(lease_key(partition), self.replica_id.encode())
+            revision = await self.kv.create(lease_key(partition), self.value)
         except KeyWrongLastSequenceError:
             return None
-        return Lease(partition, revision, sent + self.valid_s, self.clock)
+        return Lease(partition, revision)
 
     async def renew(self, lease: Lease) -> bool:
-        """Extend the lease (CAS on its revision); a failure marks it lost."""
-        sent = self.clock()
+        """Extend the lease (CAS on its revision); ``False`` once another replica holds it.
+        A renewal that fails for any other reason (a timeout) is tried again next round."""
+        async with lease.lock:
+            if lease.lost:
+                return False
+            try:
+                lease.revision = await self.kv.update(
+                    lease_key(lease.partition), self.value, last=lease.revision
+                )
+            except KeyWrongLastSequenceError:
+                return await self._recover(lease)
+            except (NatsError, TimeoutError) as error:
+                log.warning("partition %d: renewal failed (%r); again", lease.partition, error)
+            return True
+
+    async def _recover(self, lease: Lease) -> bool:
+        """The key is not at our revision: ours still (a timed-out renewal landed), expired
+        with nobody claiming it (create it again), or another replica's (lost)."""
         try:
-            lease.revision = await self.kv.update(
-                lease_key(lease.partition), self.replica_id.encode(), last=lease.revision
-            )
-        except (KeyWrongLastSequenceError, NatsError, TimeoutError):
-            lease.lost = True
-            return False
-        lease.valid_until = sent + self.valid_s
-        return True
+            held = await self._holds_again(lease)
+        except (NatsError, TimeoutError) as error:
+            log.warning("partition %d: lease not checked (%r); again", lease.partition, error)
+            return True
+        lease.lost = not held
+        return held
+
+    async def _holds_again(self, lease: Lease) -> bool:
+        key = lease_key(lease.partition)
+        try:
+            entry = await self.kv.get(key)
+        except KeyNotFoundError:
+            try:
+                lease.revision = await self.kv.create(key, self.value)
+            except KeyWrongLastSequenceError:
+                return False
+            log.warning("partition %d: lease had expired unclaimed; taken again", lease.partition)
+            return True
+        if entry.value == self.value and (entry.revision or 0) > lease.revision:
+            lease.revision = int(entry.revision or 0)  # our renewal that timed out had landed
+            return True
+        return False
 
     async def release(self, lease: Lease) -> None:
         """Give the partition up (only if the lease is still ours)."""
-        lease.lost = True
-        try:
-            await self.kv.delete(lease_key(lease.partition), last=lease.revision)
-        except APIError as error:
-            if error.err_code not in WRONG_LAST_SEQUENCE:
-                raise
-            # Already expired, maybe claimed by another: nothing of ours to delete.
+        async with lease.lock:
+            lease.lost = True
+            try:
+                await self.kv.delete(lease_key(lease.partition), last=lease.revision)
+            except APIError as error:
+                if error.err_code not in WRONG_LAST_SEQUENCE:
+                    raise
+                # Already expired, maybe claimed by another: nothing of ours to delete.

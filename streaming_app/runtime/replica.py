@@ -4,8 +4,11 @@ Every ``renew_interval_s`` it sends its heartbeat and renews its leases (a task 
 own), and looks at who is alive and who holds what, then releases extras (the worker
 finishes its batch, saves, and only then is the lease deleted) and claims free
 partitions up to its fair share.
-A worker that loses its lease ends quietly (another replica continues from the saved
-state); any other failure of a worker stops the replica with that error.
+A renewal that comes late still keeps the lease if nobody else took it (a slow replica
+slows down, it does not give its partitions away); a worker whose partition another
+replica now holds ends quietly (that replica continues from the saved state, and the
+state store refuses this one's writes); any other failure of a worker stops the replica
+with that error.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from contextlib import suppress
 
 from nats.errors import Error as NatsError
 
-from streaming_app.runtime.commit import BatchAbandonedError, LeaseLostError
+from streaming_app.runtime.commit import BatchAbandonedError
+from streaming_app.runtime.fencing import LeaseLostError
 from streaming_app.runtime.ownership import Coordinator, Lease, plan
 from streaming_app.runtime.worker import PartitionWorker, WorkerContext
 
@@ -59,8 +63,11 @@ class Replica:
 
     async def _keep_leases(self) -> None:
         """Heartbeat and renewals on their own task: rebalancing never delays them."""
+        last = time.monotonic()
         while True:
             sent = time.monotonic()
+            self._warn_if_late(sent - last)
+            last = sent
             try:
                 await self.coordinator.heartbeat()
             except (NatsError, TimeoutError) as error:
@@ -68,6 +75,12 @@ class Replica:
             await self._renew_all()
             pause_s = self.settings.renew_interval_s - (time.monotonic() - sent)
             await asyncio.sleep(max(pause_s, 0.0))
+
+    def _warn_if_late(self, gap_s: float) -> None:
+        """A starved replica renews late: say so (the leases survive unless claimed)."""
+        if gap_s > self.settings.lease_ttl_s / 2:
+            ttl_s = self.settings.lease_ttl_s
+            log.warning("renewals %.1f s apart (lease TTL %.1f s): CPU-starved?", gap_s, ttl_s)
 
     def _lease_keeper_ended(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
@@ -121,7 +134,7 @@ class Replica:
         results = await asyncio.gather(*(self.coordinator.renew(lease) for lease in leases))
         for lease, renewed in zip(leases, results, strict=True):
             if not renewed:
-                log.warning("partition %d: lease lost; its worker stops", lease.partition)
+                log.warning("partition %d: lease held by another; worker stops", lease.partition)
 
     def _start(self, partition: int, lease: Lease) -> None:
         self.leases[partition] = lease

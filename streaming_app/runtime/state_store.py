@@ -11,13 +11,20 @@ a meter that stays silent after a crash still needs its event-time timer (the ga
 raised when the watermark passes its next slot), and only loaded state has a timer.
 The checkpoint is written after every meter of a batch, so a crash in between leaves
 meters *ahead* of it: :class:`Recovery` knows them and skips readings they already hold.
+
+Writes are fenced (:mod:`streaming_app.runtime.fencing`): :meth:`StateStore.take` loads a
+partition and stamps its checkpoint with a token of this take; :meth:`StateStore.save`
+writes with compare-and-set and raises :class:`LeaseLostError` once another replica has
+taken the partition, so two replicas never both save one partition's state.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -27,7 +34,12 @@ from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError
 from nats.js.kv import KeyValue
 
+from streaming_app.runtime.fencing import FencedPartition, LeaseLostError
+
+log = logging.getLogger(__name__)
 ENVELOPE_VERSION = 1
+TAKE_ATTEMPTS = 5  # a previous owner's last batch may land between a load and the take
+TIMEOUT_ATTEMPTS = 5  # a request that timed out may have landed: fenced writes tell
 _PLAIN_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -50,8 +62,15 @@ class Checkpoint:
     last_seq: int
     watermark_ms: int | None
 
-    def to_bytes(self) -> bytes:
-        body = {"v": ENVELOPE_VERSION, "last_seq": self.last_seq, "watermark_ms": self.watermark_ms}
+    def to_bytes(self, writer: str | None = None) -> bytes:
+        """The stored envelope; ``writer`` is the token of the take that wrote it."""
+        body: dict[str, object] = {
+            "v": ENVELOPE_VERSION,
+            "last_seq": self.last_seq,
+            "watermark_ms": self.watermark_ms,
+        }
+        if writer is not None:
+            body["writer"] = writer
         return orjson.dumps(body)
 
     @classmethod
@@ -114,16 +133,41 @@ class PartitionState:
         return Recovery(committed, ahead)
 
 
-class StateStore:
-    """Loads a partition's state at claim time; saves changed meters, then the checkpoint."""
+@dataclass(frozen=True)
+class Loaded:
+    """A partition's state as read, with the revisions a fenced take starts from."""
 
-    def __init__(self, kv: KeyValue, save_concurrency: int = 256) -> None:
-        self.kv = kv
+    state: PartitionState
+    checkpoint_revision: int
+    meter_revisions: dict[str, int]
+
+
+class StateStore:
+    """Loads a partition's state when it is taken; saves changed meters, then the checkpoint,
+    only while no other replica has taken the partition since."""
+
+    def __init__(
+        self,
+        kv: KeyValue,
+        js: JetStreamContext,
+        bucket: str,
+        save_concurrency: int = 256,
+        writer: str = "",
+    ) -> None:
+        self.kv, self.js, self.bucket = kv, js, bucket
+        self.writer = writer
         self._slots = asyncio.Semaphore(save_concurrency)
+        self._taken: dict[int, FencedPartition] = {}
 
     @classmethod
     async def open(
-        cls, js: JetStreamContext, bucket: str, ttl_s: float, replicas: int = 1, **kw: int
+        cls,
+        js: JetStreamContext,
+        bucket: str,
+        ttl_s: float,
+        replicas: int = 1,
+        save_concurrency: int = 256,
+        writer: str = "",
     ) -> StateStore:
         """The bucket, created with ``ttl_s`` (the meter TTL) if missing."""
         try:
@@ -133,27 +177,33 @@ class StateStore:
                 bucket=bucket, history=1, ttl=ttl_s, replicas=replicas, storage=StorageType.FILE
             )
             kv = await js.create_key_value(config)
-        return cls(kv, **kw)
+        return cls(kv, js, bucket, save_concurrency, writer)
 
     async def load(self, partition: int) -> PartitionState:
-        """The checkpoint and every meter state of ``partition``."""
-        try:
-            entry = await self.kv.get(checkpoint_key(partition))
-        except KeyNotFoundError:
-            checkpoint = None
-        else:
-            checkpoint = Checkpoint.from_bytes(entry.value or b"")
-        watcher = await self.kv.watch(f"m.p{partition}.>", ignore_deletes=True)
-        meters = []
-        try:
-            async for found in watcher:
-                if found is None:  # the watcher's "caught up" marker
-                    break
-                if found.value:
-                    meters.append(decode_meter(found.value))
-        finally:
-            await watcher.stop()  # type: ignore[no-untyped-call]
-        return PartitionState(checkpoint, tuple(meters))
+        """The checkpoint and every meter state of ``partition`` (read only, not fenced)."""
+        return (await self._read(partition)).state
+
+    async def take(self, partition: int) -> PartitionState:
+        """Load ``partition`` and fence it: from now on only this replica saves its state."""
+        for _ in range(TAKE_ATTEMPTS):
+            try:
+                loaded = await self._read(partition)
+                token = f"{self.writer}/{uuid.uuid4().hex[:12]}"
+                fenced = FencedPartition(
+                    self.kv, partition, checkpoint_key(partition), self._slots, token
+                )
+                fenced.meters = loaded.meter_revisions
+                checkpoint = loaded.state.checkpoint or Checkpoint(0, None)
+                if await fenced.take(checkpoint.to_bytes(token), loaded.checkpoint_revision):
+                    self._taken[partition] = fenced
+                    return loaded.state
+            except TimeoutError as error:
+                log.warning("partition %d: taking its state timed out (%r)", partition, error)
+        raise LeaseLostError(partition, "taking its state (it kept changing)")
+
+    def forget(self, partition: int) -> None:
+        """This replica no longer works on ``partition`` (its next take loads afresh)."""
+        self._taken.pop(partition, None)
 
     async def save(
         self,
@@ -162,19 +212,80 @@ class StateStore:
         gone: Sequence[str],
         checkpoint: Checkpoint,
     ) -> None:
-        """Meter states (and deletions of evicted meters) first, the checkpoint last."""
-        seq = checkpoint.last_seq
-        puts = [
-            self._put(meter_key(partition, m), encode_meter(m, seq, s)) for m, s in meters.items()
+        """Meter states (and deletions of evicted meters) first, the checkpoint last; raises
+        :class:`LeaseLostError` (having written nothing more) once the partition is another's."""
+        fenced = self._taken.get(partition)
+        if fenced is None:
+            raise LeaseLostError(partition, "saving state (the partition was not taken)")
+        for attempt in range(1, TIMEOUT_ATTEMPTS + 1):
+            try:
+                await self._save(fenced, meters, gone, checkpoint)
+                return
+            except TimeoutError as error:
+                if attempt == TIMEOUT_ATTEMPTS:
+                    raise
+                log.warning("partition %d: saving timed out (%r); again", partition, error)
+
+    async def _save(
+        self,
+        fenced: FencedPartition,
+        meters: Mapping[str, bytes],
+        gone: Sequence[str],
+        checkpoint: Checkpoint,
+    ) -> None:
+        partition, seq = fenced.partition, checkpoint.last_seq
+        await fenced.check("saving state")
+        writes = [
+            fenced.write_meter(meter_key(partition, m), encode_meter(m, seq, s))
+            for m, s in meters.items()
         ]
-        purges = [self._purge(meter_key(partition, m)) for m in gone]
-        await asyncio.gather(*puts, *purges)
-        await self.kv.put(checkpoint_key(partition), checkpoint.to_bytes())
+        deletes = [fenced.write_meter(meter_key(partition, m), None) for m in gone]
+        results = await asyncio.gather(*writes, *deletes, return_exceptions=True)
+        raise_first(results)
+        await fenced.write_checkpoint(checkpoint.to_bytes(fenced.token))
 
-    async def _put(self, key: str, value: bytes) -> None:
-        async with self._slots:
-            await self.kv.put(key, value)
+    async def _read(self, partition: int) -> Loaded:
+        try:
+            entry = await self.kv.get(checkpoint_key(partition))
+        except KeyNotFoundError as missing:
+            checkpoint, revision = None, int(missing.entry.revision or 0) if missing.entry else 0
+        else:
+            checkpoint = Checkpoint.from_bytes(entry.value or b"")
+            revision = int(entry.revision or 0)
+        meters, revisions = await self._meters(partition)
+        return Loaded(PartitionState(checkpoint, tuple(meters)), revision, revisions)
 
-    async def _purge(self, key: str) -> None:
-        async with self._slots:
-            await self.kv.purge(key)
+    async def _meters(self, partition: int) -> tuple[list[SavedMeter], dict[str, int]]:
+        """Every saved meter of ``partition``, read until the last one pending (``delta`` 0).
+        The watcher's "caught up" marker can come before entries already on their way (it
+        is sent when the consumer has nothing left *to deliver*), so it ends the load only
+        when the partition really has no meter keys."""
+        watcher = await self.kv.watch(f"m.p{partition}.>")
+        meters, revisions = [], {}
+        try:
+            async for found in watcher:
+                if found is None:
+                    if not await self._has_meter_keys(partition):
+                        break
+                    continue
+                if found.value and found.operation is None:  # not a delete marker
+                    meters.append(decode_meter(found.value))
+                    revisions[found.key] = int(found.revision or 0)
+                if not found.delta:
+                    break
+        finally:
+            await watcher.stop()  # type: ignore[no-untyped-call]
+        return meters, revisions
+
+    async def _has_meter_keys(self, partition: int) -> bool:
+        subjects = f"$KV.{self.bucket}.m.p{partition}.>"
+        info = await self.js.stream_info(f"KV_{self.bucket}", subjects_filter=subjects)
+        return bool(info.state.subjects)
+
+
+def raise_first(results: Sequence[object]) -> None:
+    """Raise the first error among ``results``, a lost lease before any other."""
+    errors = [r for r in results if isinstance(r, BaseException)]
+    lost = [e for e in errors if isinstance(e, LeaseLostError)]
+    if lost or errors:
+        raise (lost or errors)[0]

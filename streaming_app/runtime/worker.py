@@ -3,8 +3,9 @@
 The loop pulls one batch (at most ``fetch_batch`` messages, the consumer's
 ``max_ack_pending``), builds a :class:`ProcessedBatch` with the partition's validator
 and hands it to the :class:`Committer`; only when that batch is acked is the next one
-pulled. It ends when asked to stop (after the batch in hand) or when the partition's
-lease is no longer held (without saving or acking anything more).
+pulled. It ends when asked to stop (after the batch in hand) or when another replica
+holds the partition's lease or has taken its state (without saving or acking anything
+more: the state store refuses the stale owner's writes).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 
 from streaming_app.runtime.batching import BatchBuilder, Built, Incoming
-from streaming_app.runtime.commit import Commit, Committer, Fence, LeaseLostError
+from streaming_app.runtime.commit import Commit, Committer, Fence
 from streaming_app.runtime.consumer import open_consumer
+from streaming_app.runtime.fencing import LeaseLostError
 from streaming_app.runtime.state_store import PartitionState, StateStore
 from streaming_app.settings import AppSettings
 from streaming_app.validation import ValidationSettings
@@ -82,22 +84,28 @@ class PartitionWorker:
         self._next_eviction = time.monotonic() + context.settings.evict_interval_s
 
     async def run(self) -> None:
-        """Restore, then loop until stopped or the lease is gone."""
-        subscription = await self._open()
+        """Restore, then loop until stopped or the partition is another replica's."""
         try:
-            while not self.stop.is_set():
-                if not self.lease.held():
-                    raise LeaseLostError(self.partition, "fetching")
-                messages = await self._fetch(subscription)
-                if messages:
-                    await self._commit(messages)
+            subscription = await self._open()
+            try:
+                await self._loop(subscription)
+            finally:
+                await subscription.unsubscribe()
         finally:
-            await subscription.unsubscribe()
+            self.context.store.forget(self.partition)
+
+    async def _loop(self, subscription: JetStreamContext.PullSubscription) -> None:
+        while not self.stop.is_set():
+            if not self.lease.held():
+                raise LeaseLostError(self.partition, "fetching")
+            messages = await self._fetch(subscription)
+            if messages:
+                await self._commit(messages)
 
     async def _open(self) -> JetStreamContext.PullSubscription:
-        """Load the partition's state, then bind its consumer where the state left off."""
+        """Take the partition's state (fenced), then bind its consumer where it left off."""
         context, partition = self.context, self.partition
-        meters = await self._restore(await context.store.load(partition))
+        meters = await self._restore(await context.store.take(partition))
         recovery = self.builder.recovery
         log.info(
             "partition %d: %d meters restored, committed seq %d, %d meters ahead of it",

@@ -9,10 +9,13 @@ against a deadline; nothing sleeps a fixed time hoping for the best.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +35,11 @@ from smart_meter.subjects import ReadingsDestination, dedup_id, partition_of
 ROOT = Path(__file__).resolve().parents[2]
 PARTITIONS = 16
 START = datetime(2024, 3, 4, tzinfo=UTC)
+BUSY_LOOP = """import sys, time
+end = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    pass
+"""
 
 
 @dataclass(frozen=True)
@@ -200,3 +208,33 @@ async def delete_deployment(js: JetStreamContext, app: AppNames) -> None:
             await js.delete_key_value(bucket)
         except NotFoundError:
             continue
+
+
+async def wait_for_drain(
+    left: Callable[[], Awaitable[int]], stall_s: float, what: str, poll_s: float = 0.5
+) -> None:
+    """Poll ``left`` until it is 0. Slow is fine; fail only when it has not gone down for
+    ``stall_s`` (the app stopped instead of slowing down)."""
+    fewest, since = await left(), time.monotonic()
+    while fewest > 0:
+        await asyncio.sleep(poll_s)
+        now_left = await left()
+        if now_left < fewest:
+            fewest, since = now_left, time.monotonic()
+        elif time.monotonic() - since > stall_s:
+            raise AssertionError(f"no progress for {stall_s} s, {fewest} left, waiting for {what}")
+
+
+@contextmanager
+def busy_loops(count: int, limit_s: float) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """CPU pressure: ``count`` processes spinning at normal priority, each ending by itself
+    after ``limit_s`` at the latest, all killed when the block ends."""
+    command = [sys.executable, "-c", BUSY_LOOP, str(limit_s)]
+    spinning = [subprocess.Popen(command) for _ in range(count)]
+    try:
+        yield spinning
+    finally:
+        for process in spinning:
+            process.kill()
+        for process in spinning:
+            process.wait()

@@ -14,9 +14,9 @@ from streaming_app.runtime.commit import (
     BatchAbandonedError,
     Commit,
     Committer,
-    LeaseLostError,
     SinkUnavailableError,
 )
+from streaming_app.runtime.fencing import LeaseLostError
 from streaming_app.runtime.state_store import Checkpoint
 from streaming_app.sinks.base import TransientSinkError
 
