@@ -14,6 +14,7 @@ changed meters' states, the meters evicted as idle, and the new checkpoint.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -61,6 +62,9 @@ class Draft:
     totals: list[DayTotals] = field(default_factory=list)
 
 
+LOAD_CHUNK = 1000  # saved meters loaded between two turns of the event loop
+
+
 class BatchBuilder:
     """One partition's validator, recovery marks, and the batches built from its messages."""
 
@@ -72,44 +76,50 @@ class BatchBuilder:
         self.processed_seq = 0  # newest stream sequence this builder has validated
         self._pending_events: list[Event] = []
 
-    def restore(self, saved: PartitionState) -> int:
-        """Load a claimed partition's state and resume from its checkpoint."""
-        self.load(saved.meters)
-        self.resume(saved)
+    async def restore(self, saved: PartitionState) -> int:
+        """Load a claimed partition's state a chunk at a time (other partitions and lease
+        renewals run in between), then resume from its checkpoint; the meters loaded."""
+        for start in range(0, len(saved.meters), LOAD_CHUNK):
+            self._load(saved.meters[start : start + LOAD_CHUNK])
+            await asyncio.sleep(0)
+        self._resume(saved)
         return len(saved.meters)
 
-    def load(self, meters: Iterable[SavedMeter]) -> None:
-        """Put saved meter states into the validator (callers may do it in chunks)."""
+    def _load(self, meters: Iterable[SavedMeter]) -> None:
         for meter in meters:
             self.validator.load_meter_state(meter.state)
 
-    def resume(self, saved: PartitionState) -> None:
+    def _resume(self, saved: PartitionState) -> None:
         """Recovery marks from the checkpoint; fire the timers its watermark had passed."""
         self.recovery = saved.recovery()
         self.processed_seq = self.recovery.committed_seq
         watermark_ms = saved.checkpoint.watermark_ms if saved.checkpoint else None
         self._pending_events = self.validator.expire(watermark_ms)
 
-    def build(self, messages: Sequence[Incoming], received_ms: int, evict: bool = False) -> Built:
-        """Decode and validate ``messages`` (in stream order) into one batch."""
-        draft = self.start()
+    async def build(
+        self, messages: Sequence[Incoming], received_ms: int, evict: bool = False
+    ) -> Built:
+        """Decode and validate ``messages`` (in stream order) into one batch, letting other
+        partitions and lease renewals run after each message."""
+        draft = self._start()
         for message in messages:
-            self.add(draft, message, received_ms)
-        return self.finish(draft, received_ms, evict)
+            self._add(draft, message, received_ms)
+            await asyncio.sleep(0)  # one message at a time: the event loop stays responsive
+        return self._finish(draft, received_ms, evict)
 
-    def start(self) -> Draft:
+    def _start(self) -> Draft:
         """An empty batch (with the timer events of a restore, if any are pending)."""
         draft = Draft(events=self._pending_events, last_seq=self.recovery.committed_seq)
         draft.changed.update(event.meter_id for event in self._pending_events)
         self._pending_events = []
         return draft
 
-    def add(self, draft: Draft, message: Incoming, received_ms: int) -> None:
+    def _add(self, draft: Draft, message: Incoming, received_ms: int) -> None:
         """Decode and validate one message into the batch (messages in stream order)."""
         draft.last_seq = max(draft.last_seq, message.stream_seq)
         self._message(message, received_ms, draft)
 
-    def finish(self, draft: Draft, received_ms: int, evict: bool = False) -> Built:
+    def _finish(self, draft: Draft, received_ms: int, evict: bool = False) -> Built:
         """The batch, the changed states, the evicted meters and the new checkpoint."""
         evicted = self._evict() if evict else ()
         draft.totals.extend(self.validator.running(sorted(draft.changed)))

@@ -13,13 +13,15 @@ For one :class:`Commit` (a processed batch and the messages it came from):
 A crash anywhere loses nothing: before 3 the messages are redelivered, sinks are
 idempotent, and the checkpoint tells a redelivered message from a new one. Between
 steps the lease is checked: a replica that lost its partition saves and acks nothing.
+The back-off delays and the ``give_up_s`` limit are timed on the :class:`Clock` the
+committer is given (the real monotonic clock unless a test injects
+:class:`streaming_app.runtime.testing.FakeClock`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from typing import Any, Protocol
 from nats.errors import Error as NatsError
 
 from streaming_app.processed import ProcessedBatch
+from streaming_app.runtime.clock import REAL_CLOCK, Clock
 from streaming_app.runtime.fencing import LeaseLostError
 from streaming_app.runtime.state_store import Checkpoint
 from streaming_app.sinks.base import Sink, TransientSinkError
@@ -123,11 +126,13 @@ class Committer:
         *,
         max_in_flight: int = 4,
         keep_alive_s: float = 10.0,
+        clock: Clock = REAL_CLOCK,
     ) -> None:
         self.sinks = tuple(sinks)
         self.store = store
         self.backoff = backoff
         self.keep_alive_s = keep_alive_s
+        self.clock = clock
         self._slots = asyncio.Semaphore(max_in_flight)
         self.stats = CommitStats()
 
@@ -152,7 +157,7 @@ class Committer:
     async def _write_sinks(self, batch: ProcessedBatch, fence: Fence, stop: asyncio.Event) -> None:
         pending = list(self.sinks)
         delays_s = self.backoff.delays_s()
-        began = time.monotonic()
+        began = self.clock.now_s()
         while pending:
             results = await asyncio.gather(
                 *(s.write(batch) for s in pending), return_exceptions=True
@@ -181,14 +186,12 @@ class Committer:
     ) -> None:
         errors = [r for r in results if isinstance(r, TransientSinkError)]
         give_up_s = self.backoff.give_up_s
-        if give_up_s is not None and time.monotonic() - began > give_up_s:
+        if give_up_s is not None and self.clock.now_s() - began > give_up_s:
             message = f"sinks down for over {give_up_s} s: {errors}"
             raise SinkUnavailableError(message) from errors[0]
         self.stats.sink_retries += 1
         log.warning("partition %d: %s; retrying in %.2f s", partition, errors, delay_s)
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), delay_s)
-        if stop.is_set():
+        if await self.clock.wait(stop, delay_s):
             raise BatchAbandonedError(partition, "stopping while sinks are down")
         if not fence.held():
             raise BatchAbandonedError(partition, "lease lost while sinks are down")

@@ -120,11 +120,7 @@ class PartitionWorker:
 
     async def _restore(self, saved: PartitionState) -> int:
         """Load the saved meters a chunk at a time, so leases keep being renewed."""
-        for start in range(0, len(saved.meters), LOAD_CHUNK):
-            self.builder.load(saved.meters[start : start + LOAD_CHUNK])
-            await asyncio.sleep(0)
-        self.builder.resume(saved)
-        return len(saved.meters)
+        return await self.builder.restore(saved)
 
     async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
         settings = self.context.settings
@@ -135,11 +131,7 @@ class PartitionWorker:
 
     async def _build(self, messages: list[Msg], now_ms: int, evict: bool) -> Built:
         """Validate the batch, letting other partitions and lease renewals run in between."""
-        draft = self.builder.start()
-        for message in messages:
-            self.builder.add(draft, incoming(message), now_ms)
-            await asyncio.sleep(0)  # one message at a time: the event loop stays responsive
-        return self.builder.finish(draft, now_ms, evict)
+        return await self.builder.build([incoming(m) for m in messages], now_ms, evict)
 
     async def _commit(self, messages: list[Msg]) -> None:
         """Build the batch and commit it; the replica is busy (not idle) meanwhile."""

@@ -101,13 +101,13 @@ def snapshot(connections: ConnectionSettings, keyspace: str) -> Snapshot:
 Flags = dict[tuple[str, datetime], tuple[Any, ...]]
 
 
-def expected_flags(sent: dict[int, list[tuple[int, Outgoing]]]) -> Flags:
+async def expected_flags(sent: dict[int, list[tuple[int, Outgoing]]]) -> Flags:
     """Stored readings' flags as a validator per partition gives them, in stream order."""
     flags: Flags = {}
     for partition, messages in sent.items():
         builder = BatchBuilder(partition, PARTITIONS, demo_settings().validator())
         incoming = [Incoming(m.payload, f"p.{partition}", seq) for seq, m in messages]
-        for checked in builder.build(incoming, 0).batch.readings:
+        for checked in (await builder.build(incoming, 0)).batch.readings:
             if is_stored(checked):
                 verdict = checked.verdict
                 rules = frozenset(verdict.failed_rules) or None
@@ -116,12 +116,12 @@ def expected_flags(sent: dict[int, list[tuple[int, Outgoing]]]) -> Flags:
     return flags
 
 
-def expected_totals_rows(sent: dict[int, list[tuple[int, Outgoing]]]) -> frozenset[Any]:
+async def expected_totals_rows(sent: dict[int, list[tuple[int, Outgoing]]]) -> frozenset[Any]:
     """The totals rows (as :attr:`Snapshot.totals`) a batch builder per partition leaves."""
     latest: dict[tuple[str, str], tuple[Any, ...]] = {}
     for partition, messages in sent.items():
         builder = BatchBuilder(partition, PARTITIONS, demo_settings().validator())
         incoming = [Incoming(m.payload, f"p.{partition}", seq) for seq, m in messages]
-        for totals in latest_totals(builder.build(incoming, 0).batch.totals):
+        for totals in latest_totals((await builder.build(incoming, 0)).batch.totals):
             latest[(totals.meter_id, totals.day)] = (totals.meter_id, totals.day, *figures(totals))
     return frozenset(latest.values())

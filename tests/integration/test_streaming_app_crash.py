@@ -172,15 +172,15 @@ def assert_same_as_reference(found: Snapshot, reference: Snapshot, sent: FleetIn
     assert found.totals == reference.totals
 
 
-def test_reference_run_flags_readings_as_the_validator_does_in_stream_order(
+async def test_reference_run_flags_readings_as_the_validator_does_in_stream_order(
     reference: Snapshot, published: Published
 ) -> None:
-    assert reference.readings == expected_flags(published.sent)
+    assert reference.readings == await expected_flags(published.sent)
     assert reference.reading_keys_ms() | reference.late_keys_ms() == published.input.keys
     assert len(reference.gaps) > 50
     assert len(reference.alerts) > 50
     assert len(reference.voltage) > 5
-    assert reference.totals == expected_totals_rows(published.sent)
+    assert reference.totals == await expected_totals_rows(published.sent)
     meters = sorted({meter_id for meter_id, _ in reference.reading_keys_ms()})
     assert sorted(row[0] for row in reference.totals) == meters  # an hour: one day per meter
 

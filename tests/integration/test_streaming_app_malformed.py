@@ -192,4 +192,4 @@ async def test_ten_thousand_malformed_messages_are_dead_lettered_and_valid_ones_
         assert reason, key
         assert kind == error_kind(payload, key[2]), key
         assert data == payload, key
-    assert stored.readings == expected_flags(seqs)
+    assert stored.readings == await expected_flags(seqs)

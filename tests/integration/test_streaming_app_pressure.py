@@ -80,8 +80,8 @@ async def test_one_replica_drains_a_backlog_under_cpu_pressure_storing_every_rea
 
     assert found.reading_keys_ms() | found.late_keys_ms() == data.keys
     assert not found.reading_keys_ms() & found.late_keys_ms()
-    assert found.readings == expected_flags(sent)
-    assert found.totals == expected_totals_rows(sent)
+    assert found.readings == await expected_flags(sent)
+    assert found.totals == await expected_totals_rows(sent)
     log = process.log_text()
     assert "Traceback" not in log
     assert "released" not in log, "a partition was given up, though nobody else wanted it"

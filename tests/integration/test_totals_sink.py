@@ -44,14 +44,14 @@ def fleet_readings(tag: str) -> list[Reading]:
     ]
 
 
-def batches(readings: list[Reading]) -> list[ProcessedBatch]:
+async def batches(readings: list[Reading]) -> list[ProcessedBatch]:
     """Messages of a few readings, validated a fetch at a time, as a worker does it."""
     builder = BatchBuilder(0, 1, prod_settings().validator())
     chunks = [readings[i : i + PER_MESSAGE] for i in range(0, len(readings), PER_MESSAGE)]
     messages = [Incoming(encode_batch(chunk), "p.0", seq) for seq, chunk in enumerate(chunks, 1)]
     built = []
     for start in range(0, len(messages), PER_BATCH):
-        built.append(builder.build(messages[start : start + PER_BATCH], 0))
+        built.append(await builder.build(messages[start : start + PER_BATCH], 0))
         builder.committed(built[-1])
     return [b.batch for b in built]
 
@@ -81,7 +81,7 @@ async def test_the_totals_table_holds_exactly_the_day_totals_of_a_small_fleet(
     cassandra_sink: CassandraSink, connections: ConnectionSettings
 ) -> None:
     readings = fleet_readings("A")
-    for batch in batches(readings):
+    for batch in await batches(readings):
         await cassandra_sink.write(batch)
     meter_ids = {r.meter_id for r in readings}
     found = stored(connections, meter_ids)
@@ -100,7 +100,7 @@ async def test_writing_the_totals_again_leaves_the_same_rows(
     cassandra_sink: CassandraSink, connections: ConnectionSettings
 ) -> None:
     readings = fleet_readings("B")[: METERS * 10]
-    written = batches(readings)
+    written = await batches(readings)
     for batch in written:
         await cassandra_sink.write(batch)
     meter_ids = {r.meter_id for r in readings}

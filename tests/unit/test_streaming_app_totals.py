@@ -9,6 +9,7 @@ compares the totals rows too.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -36,11 +37,17 @@ Rows = dict[tuple[str, str], DayTotals]
 
 def build(readings: list[Reading], settings: ValidationSettings, per_batch: int) -> list[Built]:
     """One reading per message, ``per_batch`` messages per batch, as a worker builds them."""
+    return asyncio.run(build_batches(readings, settings, per_batch))
+
+
+async def build_batches(
+    readings: list[Reading], settings: ValidationSettings, per_batch: int
+) -> list[Built]:
     builder = BatchBuilder(0, 1, settings.validator())
     messages = [Incoming(encode_batch([r]), "p.0", seq) for seq, r in enumerate(readings, 1)]
     built = []
     for start in range(0, len(messages), per_batch):
-        built.append(builder.build(messages[start : start + per_batch], 0))
+        built.append(await builder.build(messages[start : start + per_batch], 0))
         builder.committed(built[-1])
     return built
 
