@@ -29,7 +29,6 @@ from streaming_app.settings import AppSettings
 from streaming_app.validation import ValidationSettings
 
 log = logging.getLogger(__name__)
-LOAD_CHUNK = 1000  # saved meters loaded between two turns of the event loop
 
 
 @dataclass
