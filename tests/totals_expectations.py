@@ -15,7 +15,7 @@ from typing import Any
 from smart_meter.energy.attribution import HALF_HOUR_MS
 from smart_meter.energy.tariff import Tariff, load_tariff
 from smart_meter.reading import Reading
-from streaming_app.totals import DayTotal, DayTotals, MeterTotals, MonthTotal, RunningTotals
+from streaming_app.totals import DayTotals, MeterTotals, MonthTotal, RunningTotals
 
 FIGURES = ("energy_mwh", "cost", "half_hours", "month_mwh", "month_cost", "final")
 STORED_COLUMNS = (
@@ -34,11 +34,11 @@ class TotalsTable:
 
     def add(
         self, meter_id: str, ts_ms: int, register_wh: float, energy_wh: float | None = None
-    ) -> list[DayTotal | MonthTotal]:
+    ) -> list[DayTotals | MonthTotal]:
         state = self.meters.setdefault(meter_id, MeterTotals())
         return self.arithmetic.count(meter_id, state, ts_ms, register_wh, energy_wh)
 
-    def add_reading(self, reading: Reading) -> list[DayTotal | MonthTotal]:
+    def add_reading(self, reading: Reading) -> list[DayTotals | MonthTotal]:
         return self.add(reading.meter_id, reading.ts_ms, reading.import_wh)
 
     def totals(self, meter_id: str) -> MeterTotals | None:
@@ -56,7 +56,7 @@ def expected_totals(readings: Iterable[Reading]) -> Expected:
     for reading in readings:
         meters.add(reading.meter_id)
         for closed in totals.add_reading(reading):
-            if isinstance(closed, DayTotal):
+            if isinstance(closed, DayTotals):
                 rows[(closed.meter_id, closed.day)] = (
                     closed.energy_mwh, closed.cost, closed.half_hours, closed.month_mwh,
                     closed.month_cost, True,

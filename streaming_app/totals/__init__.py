@@ -3,11 +3,10 @@ half-hour profile of the day, and its cost under a time-of-day tariff, per meter
 
 from __future__ import annotations
 
-from streaming_app.totals.aggregator import DayTotals, TotalsAggregator
-from streaming_app.totals.running import DayTotal, MeterTotals, MonthTotal, RunningTotals
+from streaming_app.totals.aggregator import TotalsAggregator
+from streaming_app.totals.running import DayTotals, MeterTotals, MonthTotal, RunningTotals
 
 __all__ = [
-    "DayTotal",
     "DayTotals",
     "MeterTotals",
     "MonthTotal",

@@ -21,9 +21,7 @@ once per reading.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
@@ -35,28 +33,10 @@ from smart_meter.energy.tariff import DEFAULT_TARIFF_CSV, load_tariff
 from smart_meter.reading import Reading
 from streaming_app.rules.base import Aggregator, Finding
 from streaming_app.rules.events import RegisterEvent, RegisterKind
-from streaming_app.totals.running import DayTotal, MeterTotals, RunningTotals
+from streaming_app.totals.running import DayTotals, MeterTotals, RunningTotals
 
 NOT_A_REFERENCE = frozenset({RegisterKind.DECREASE, RegisterKind.OVER_LIMIT})
 PROBES = (datetime(2024, 1, 15, tzinfo=UTC), datetime(2024, 7, 15, tzinfo=UTC))  # winter, summer
-
-
-@dataclass(frozen=True, slots=True)
-class DayTotals:
-    """A meter's totals of one local day, counted up to ``through_ms``: energy (mWh), cost,
-    half-hours (UTC start ms, mWh) and the month to date; ``final`` once the day has ended.
-    Batches carry these apart from their events: they are figures, not findings."""
-
-    meter_id: str
-    day: str
-    energy_mwh: int
-    cost: Decimal
-    half_hours: tuple[tuple[int, int], ...]
-    month_mwh: int
-    month_cost: Decimal
-    currency: str
-    through_ms: int
-    final: bool
 
 
 @lru_cache(maxsize=16)
@@ -66,12 +46,6 @@ def arithmetic(
     """The totals arithmetic of one tariff and zone, its file read once per process."""
     tariff = load_tariff(tariff_csv, currency)
     return RunningTotals(tariff, ZoneInfo(time_zone), max_interval_ms=max_interval_ms)
-
-
-def day_end_ms(day: str, zone: ZoneInfo) -> int:
-    """Epoch ms of the local midnight that ends ``day`` (ISO date)."""
-    midnight = datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(), zone)
-    return int(midnight.timestamp() * 1000)
 
 
 class TotalsAggregator(Aggregator[MeterTotals]):
@@ -124,14 +98,7 @@ class TotalsAggregator(Aggregator[MeterTotals]):
         counted = self.arithmetic().count(
             reading.meter_id, state, reading.ts_ms, reading.import_wh, energy_wh
         )
-        return [self._final(day) for day in counted if isinstance(day, DayTotal)]
-
-    def _final(self, day: DayTotal) -> DayTotals:
-        end_ms = day_end_ms(day.day, ZoneInfo(self.time_zone))
-        return DayTotals(
-            day.meter_id, day.day, day.energy_mwh, day.cost, day.half_hours, day.month_mwh,
-            day.month_cost, self.currency, end_ms, final=True,
-        )  # fmt: skip
+        return [day for day in counted if isinstance(day, DayTotals)]
 
     def running(self, meter_id: str, state: MeterTotals) -> DayTotals | None:
         """The meter's day in progress; ``None`` before its first counted reading."""

@@ -13,7 +13,7 @@ it would change), nor does a falling register (the register rule says why).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
 from smart_meter.energy.attribution import HALF_HOUR_MS, split_energy, to_mwh
@@ -24,9 +24,10 @@ PERIODS_KEPT = 4096  # half-hours whose local day and price are remembered (85 d
 
 
 @dataclass(frozen=True, slots=True)
-class DayTotal:
-    """A finished day: energy (mWh), cost, its half-hours (UTC start ms, mWh), and the
-    month to date at its end."""
+class DayTotals:
+    """A meter's totals of one local day, counted up to ``through_ms``: energy (mWh), cost,
+    half-hours (UTC start ms, mWh) and the month to date; ``final`` once the day has ended.
+    Batches carry these apart from their events: they are figures, not findings."""
 
     meter_id: str
     day: str
@@ -35,6 +36,15 @@ class DayTotal:
     half_hours: tuple[tuple[int, int], ...]
     month_mwh: int
     month_cost: Decimal
+    currency: str
+    through_ms: int
+    final: bool
+
+
+def day_end_ms(day: str, zone: tzinfo) -> int:
+    """Epoch ms of the local midnight that ends ``day`` (ISO date)."""
+    midnight = datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(), zone)
+    return int(midnight.timestamp() * 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +95,7 @@ class RunningTotals:
         ts_ms: int,
         register_wh: float,
         energy_wh: float | None = None,
-    ) -> list[DayTotal | MonthTotal]:
+    ) -> list[DayTotals | MonthTotal]:
         """Count a reading into ``state``; ``energy_wh`` overrides the register difference
         (a rollover). Returns the days and months the reading ended."""
         register_mwh = to_mwh(register_wh)
@@ -100,7 +110,7 @@ class RunningTotals:
             return self._roll(meter_id, state, self._day_of(ts_ms))
         energy = register_mwh - state.last_register_mwh if energy_wh is None else to_mwh(energy_wh)
         start_ms, state.last_ts_ms, state.last_register_mwh = state.last_ts_ms, ts_ms, register_mwh
-        closed: list[DayTotal | MonthTotal] = []
+        closed: list[DayTotals | MonthTotal] = []
         for period_ms, part in split_energy(start_ms, ts_ms, max(energy, 0)):
             day, price_per_mwh = self._period(period_ms)
             closed += self._roll(meter_id, state, day)
@@ -133,14 +143,14 @@ class RunningTotals:
             raise ValueError(f"time zone {self.zone} is not offset from UTC by whole half-hours")
         return local
 
-    def _roll(self, meter_id: str, state: MeterTotals, day: str) -> list[DayTotal | MonthTotal]:
+    def _roll(self, meter_id: str, state: MeterTotals, day: str) -> list[DayTotals | MonthTotal]:
         if day <= state.day:
             return []
-        closed: list[DayTotal | MonthTotal] = []
+        closed: list[DayTotals | MonthTotal] = []
         if state.day:
             half_hours = tuple(sorted(state.half_hours_mwh.items()))
             closed.append(
-                DayTotal(
+                DayTotals(
                     meter_id,
                     state.day,
                     state.day_mwh,
@@ -148,6 +158,9 @@ class RunningTotals:
                     half_hours,
                     state.month_mwh,
                     state.month_cost,
+                    self.tariff.currency,
+                    day_end_ms(state.day, self.zone),
+                    final=True,
                 )
             )
         if day[:7] != state.month and state.month:

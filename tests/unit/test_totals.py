@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from smart_meter.energy.tariff import Tariff, load_tariff
-from streaming_app.totals import DayTotal, MonthTotal, TotalsAggregator
+from streaming_app.totals import DayTotals, MonthTotal, TotalsAggregator
 from tests.shared_data import shared_file
 from tests.totals_expectations import TotalsTable
 
@@ -38,7 +38,7 @@ def rows(name: str) -> list[tuple[str, int, float]]:
     return out
 
 
-def replay(name: str) -> tuple[TotalsTable, list[DayTotal | MonthTotal]]:
+def replay(name: str) -> tuple[TotalsTable, list[DayTotals | MonthTotal]]:
     totals, closed = TotalsTable(TARIFF), []
     for meter, ts_ms, register_wh in rows(name):
         closed += totals.add(meter, ts_ms, register_wh)
@@ -65,8 +65,8 @@ def exact_cost(profile: dict[int, Fraction], day: str) -> Fraction:
     return cost
 
 
-def days(closed: list[DayTotal | MonthTotal]) -> dict[tuple[str, str], DayTotal]:
-    return {(c.meter_id, c.day): c for c in closed if isinstance(c, DayTotal)}
+def days(closed: list[DayTotals | MonthTotal]) -> dict[tuple[str, str], DayTotals]:
+    return {(c.meter_id, c.day): c for c in closed if isinstance(c, DayTotals)}
 
 
 def test_q1_energy_between_readings_across_midnight_is_split_by_time() -> None:
@@ -172,7 +172,7 @@ def test_month_end_closes_the_day_and_the_month() -> None:
     totals.add("M", epoch_ms("2024-01-31 23:00"), 0.0)
     closed = totals.add("M", epoch_ms("2024-02-01 01:00"), 2000.0)
     assert closed == [
-        DayTotal(
+        DayTotals(
             "M",
             "2024-01-31",
             1_000_000,
@@ -180,6 +180,9 @@ def test_month_end_closes_the_day_and_the_month() -> None:
             ((epoch_ms("2024-01-31 23:00"), 500_000), (epoch_ms("2024-01-31 23:30"), 500_000)),
             1_000_000,
             Decimal("0.1"),
+            "EUR",
+            epoch_ms("2024-02-01 00:00"),
+            final=True,
         ),
         MonthTotal("M", "2024-01", 1_000_000, Decimal("0.1")),
     ]
@@ -189,7 +192,7 @@ def test_reading_exactly_at_midnight_starts_the_new_day() -> None:
     totals = TotalsTable(Tariff.flat(Decimal("0.1")))
     totals.add("M", epoch_ms("2024-02-01 23:00"), 0.0)
     closed = totals.add("M", epoch_ms("2024-02-02 00:00"), 1000.0)
-    assert [(c.day, c.energy_mwh) for c in closed if isinstance(c, DayTotal)] == [
+    assert [(c.day, c.energy_mwh) for c in closed if isinstance(c, DayTotals)] == [
         ("2024-02-01", 1_000_000)
     ]
     state = totals.totals("M")
@@ -202,10 +205,10 @@ def test_days_with_a_clock_change_have_46_or_50_half_hours(day: str, half_hours:
     london = ZoneInfo("Europe/London")
     totals = TotalsTable(Tariff.flat(Decimal("0.1")), london)
     start = int(datetime.fromisoformat(f"{day}T00:00").replace(tzinfo=london).timestamp() * 1000)
-    closed: list[DayTotal | MonthTotal] = []
+    closed: list[DayTotals | MonthTotal] = []
     for step in range(60):
         closed += totals.add("M", start - 3_600_000 + step * 1_800_000, step * 100.0)
-    [total] = [c for c in closed if isinstance(c, DayTotal) and c.day == day]
+    [total] = [c for c in closed if isinstance(c, DayTotals) and c.day == day]
     assert len(total.half_hours) == half_hours
     assert total.energy_mwh == half_hours * 100_000
 
@@ -235,7 +238,7 @@ def test_a_silence_longer_than_the_bound_closes_the_day_and_restarts_counting() 
     totals.add("M", epoch_ms("2024-02-01 10:00"), 1000.0)
     totals.add("M", epoch_ms("2024-02-01 10:30"), 1100.0)
     closed = totals.add("M", epoch_ms("2099-01-01 00:00"), 9_000_000.0)
-    assert [(c.day, c.energy_mwh) for c in closed if isinstance(c, DayTotal)] == [
+    assert [(c.day, c.energy_mwh) for c in closed if isinstance(c, DayTotals)] == [
         ("2024-02-01", 100_000)
     ]
     assert len(closed) == 2  # the day, and its month: nothing for the 75 years between

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from smart_meter.energy.attribution import HALF_HOUR_MS, split_energy, to_mwh
 from smart_meter.energy.tariff import load_tariff
-from streaming_app.totals import DayTotal, MonthTotal
+from streaming_app.totals import DayTotals, MonthTotal
 from tests.totals_expectations import TotalsTable
 
 JAN_30_MS = 1_706_572_800_000  # 2024-01-30T00:00Z
@@ -49,7 +49,7 @@ def test_half_hours_sum_to_days_days_to_months_and_all_to_the_register_differenc
         closed += totals.add("M", ts_ms, register / 10)
     state = totals.totals("M")
     assert state is not None
-    finished_days = [c for c in closed if isinstance(c, DayTotal)]
+    finished_days = [c for c in closed if isinstance(c, DayTotals)]
     finished_months = [c for c in closed if isinstance(c, MonthTotal)]
     for day in finished_days:
         assert sum(mwh for _, mwh in day.half_hours) == day.energy_mwh
