@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from smart_meter.subjects import DEFAULT_PARTITIONS
+
+
+def default_cache_dir() -> Path:
+    """Downloads shared between checkouts (server jars, Spark packages):
+    ``$XDG_CACHE_HOME/smart-meter`` or ``~/.cache/smart-meter``; ``SMART_METER_CACHE_DIR``
+    overrides it where a setting reads it."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "smart-meter"
 
 
 class ConnectionSettings(BaseSettings):

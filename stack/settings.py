@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from smart_meter.settings import ConnectionSettings
+from smart_meter.settings import ConnectionSettings, default_cache_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-def _default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "smart-meter"
 
 
 class StackSettings(BaseSettings):
@@ -27,7 +21,7 @@ class StackSettings(BaseSettings):
         default=PROJECT_ROOT / ".state", description="data, logs and pid records of each server"
     )
     cache_dir: Path = Field(
-        default_factory=_default_cache_dir,
+        default_factory=default_cache_dir,
         description="downloaded jars and binaries, shared between checkouts",
     )
     host: str = Field(default="127.0.0.1", description="loopback address every server binds")

@@ -18,6 +18,23 @@ Every table answers one question users ask, and every partition is bounded:
   to date through that day, so the month's total is its last row (``ORDER BY day DESC
   LIMIT 1``).
 
+The batch jobs (``batch_app``) recompute over any date range and write their own tables,
+keyed so that re-running a job for a range rewrites the same rows:
+
+- ``energy_by_meter_day`` and ``energy_by_meter_month``: energy (mWh) and cost per local
+  day and month, the day's half-hour profile (consecutive half-hours from
+  ``half_hours_from``, zeros included), intervals counted and how many were estimated;
+- ``load_by_transformer_day`` and ``load_by_line_day``: the summed half-hour load of the
+  meters under a transformer or on a line, with the day's peak (kW) and when it was;
+- ``completeness_by_meter_day``: expected intervals (46, 48 or 50 half-hours on a local
+  day, by the meter's own interval) against actual and estimated readings received;
+- ``temperature_fit``: daily energy against daily mean temperature per meter or
+  transformer (correlation and a heating-degree-day fit) over a range;
+- ``batch_runs``: which job ran over which range, when, and what it wrote.
+
+Estimated readings are rows of ``readings_by_meter_day`` with quality ``E`` and their
+``estimation_method``, only at timestamps without an actual reading.
+
 Rows are keyed by natural keys (meter, event time; meter, episode start), so a retried
 or redelivered write overwrites the same row instead of adding one.
 """
@@ -153,6 +170,112 @@ TABLES = (
     """,
 )
 
+BATCH_TABLES = (
+    """
+    CREATE TABLE IF NOT EXISTS energy_by_meter_day (
+        meter_id text,
+        month date,
+        day date,
+        transformer_id text,
+        line_id text,
+        energy_mwh bigint,
+        cost decimal,
+        currency text,
+        half_hours_from timestamp,
+        half_hours_mwh frozen<list<bigint>>,
+        intervals int,
+        estimated_intervals int,
+        PRIMARY KEY ((meter_id, month), day)
+    ) WITH CLUSTERING ORDER BY (day ASC)
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS energy_by_meter_month (
+        meter_id text,
+        month date,
+        energy_mwh bigint,
+        cost decimal,
+        currency text,
+        days int,
+        whole_month boolean,
+        PRIMARY KEY ((meter_id), month)
+    ) WITH CLUSTERING ORDER BY (month ASC)
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS load_by_transformer_day (
+        transformer_id text,
+        month date,
+        day date,
+        meters int,
+        energy_mwh bigint,
+        cost decimal,
+        currency text,
+        half_hours_from timestamp,
+        half_hours_mwh frozen<list<bigint>>,
+        peak_kw double,
+        peak_at timestamp,
+        PRIMARY KEY ((transformer_id, month), day)
+    ) WITH CLUSTERING ORDER BY (day ASC)
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS load_by_line_day (
+        line_id text,
+        month date,
+        day date,
+        meters int,
+        energy_mwh bigint,
+        cost decimal,
+        currency text,
+        half_hours_from timestamp,
+        half_hours_mwh frozen<list<bigint>>,
+        peak_kw double,
+        peak_at timestamp,
+        PRIMARY KEY ((line_id, month), day)
+    ) WITH CLUSTERING ORDER BY (day ASC)
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS completeness_by_meter_day (
+        meter_id text,
+        month date,
+        day date,
+        interval_minutes int,
+        expected int,
+        received int,
+        estimated int,
+        completeness double,
+        PRIMARY KEY ((meter_id, month), day)
+    ) WITH CLUSTERING ORDER BY (day ASC)
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS temperature_fit (
+        level text,
+        id text,
+        first_day date,
+        last_day date,
+        days int,
+        mean_temperature_c double,
+        correlation double,
+        base_kwh_per_day double,
+        kwh_per_degree_day double,
+        r2 double,
+        base_temperature_c double,
+        PRIMARY KEY ((level, id), first_day, last_day)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS batch_runs (
+        job text,
+        started_at timestamp,
+        first_day date,
+        last_day date,
+        meters int,
+        finished_at timestamp,
+        outcome text,
+        written map<text, bigint>,
+        PRIMARY KEY ((job), started_at)
+    ) WITH CLUSTERING ORDER BY (started_at DESC)
+    """,
+)
+
 ADDED_COLUMNS = (("readings_by_meter_day", "status", "text"),)
 """Columns added after a table was first released: ``(table, column, type)``."""
 
@@ -160,7 +283,7 @@ ADDED_COLUMNS = (("readings_by_meter_day", "status", "text"),)
 def ensure_schema(session: Session, keyspace: str, replication: int = 1) -> None:
     """Create the keyspace and every table if missing; safe to run concurrently."""
     session.execute(keyspace_cql(keyspace, replication))
-    for statement in TABLES:
+    for statement in TABLES + BATCH_TABLES:
         session.execute(
             statement.replace(
                 "CREATE TABLE IF NOT EXISTS ", f"CREATE TABLE IF NOT EXISTS {keyspace}.", 1

@@ -19,6 +19,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from smart_meter.energy.register import RESET_BELOW_WH, ROLLOVER_AT_WH
 from smart_meter.reading import Reading
 from streaming_app.rules.base import Context, Finding, Interval, Rule
 from streaming_app.rules.events import RegisterEvent, RegisterKind
@@ -38,9 +39,11 @@ class RegisterRule(Rule[RegisterState]):
     state_type: ClassVar[type[RegisterState]] = RegisterState
 
     rollover_at_wh: float = Field(
-        default=1e8, gt=0, description="register capacity; 5 kWh digits wrap at 1e8 Wh"
+        default=ROLLOVER_AT_WH, gt=0, description="register capacity; 5 kWh digits wrap at 1e8 Wh"
     )
-    reset_below_wh: float = Field(default=1_000.0, ge=0, description="a fall to below is a reset")
+    reset_below_wh: float = Field(
+        default=RESET_BELOW_WH, ge=0, description="a fall to below is a reset"
+    )
     max_kw: float = Field(default=100.0, gt=0, description="physical limit of the connection")
 
     def evaluate(self, reading: Reading, state: RegisterState, context: Context) -> list[Finding]:
