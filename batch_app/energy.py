@@ -70,10 +70,7 @@ def counted_intervals(readings: DataFrame, settings: BatchSettings) -> DataFrame
     )
     delta = to_mwh(F.col("import_wh")) - to_mwh(F.col("previous_wh"))
     wrapped = to_mwh(F.lit(settings.rollover_at_wh) - F.col("previous_wh") + F.col("import_wh"))
-    energy = (
-        F.when((delta < 0) & ~F.col("register_failed"), wrapped)
-        .otherwise(delta)
-    )
+    energy = F.when((delta < 0) & ~F.col("register_failed"), wrapped).otherwise(delta)
     return intervals.select(
         "meter_id",
         "transformer_id",
@@ -93,7 +90,7 @@ def half_hour_parts(intervals: DataFrame) -> DataFrame:
     exploded = intervals.withColumn("period_ms", F.explode(periods))
     duration = (F.col("end_ms") - F.col("start_ms")).cast("decimal(20,0)")
     energy = F.col("energy_mwh").cast("decimal(20,0)")
-    upto = (F.least(F.col("period_ms") + HALF_HOUR_MS, F.col("end_ms")) - F.col("start_ms"))
+    upto = F.least(F.col("period_ms") + HALF_HOUR_MS, F.col("end_ms")) - F.col("start_ms")
     since = F.greatest(F.col("period_ms"), F.col("start_ms")) - F.col("start_ms")
 
     def cumulative(elapsed: Column) -> Column:
@@ -174,9 +171,9 @@ def meter_days(priced: DataFrame, currency: str) -> DataFrame:
         F.timestamp_millis(F.min("period_ms")).alias("half_hours_from"),
         _profile("period_ms", "part_mwh").alias("half_hours_mwh"),
         F.count_distinct("end_ms").cast("int").alias("intervals"),
-        F.count_distinct(F.when(F.col("estimated"), F.col("end_ms"))).cast("int").alias(
-            "estimated_intervals"
-        ),
+        F.count_distinct(F.when(F.col("estimated"), F.col("end_ms")))
+        .cast("int")
+        .alias("estimated_intervals"),
     )
     return days.join(position, ["meter_id", "day"]).withColumn("currency", F.lit(currency))
 
@@ -189,9 +186,7 @@ def meter_months(days: DataFrame, first_day: object, last_day: object) -> DataFr
         F.first("currency").alias("currency"),
         F.count("day").cast("int").alias("days"),
     )
-    whole = (F.col("month") >= F.lit(first_day)) & (
-        F.last_day(F.col("month")) <= F.lit(last_day)
-    )
+    whole = (F.col("month") >= F.lit(first_day)) & (F.last_day(F.col("month")) <= F.lit(last_day))
     return months.withColumn("whole_month", whole)
 
 
@@ -211,15 +206,19 @@ def group_half_hours(priced: DataFrame, key: str) -> DataFrame:
 
 def group_days(half_hours: DataFrame, key: str, currency: str) -> DataFrame:
     peak = F.max_by(F.col("period_ms"), F.col("load_mwh"))
-    return half_hours.groupBy(key, "day", "month").agg(
-        F.max("meters").cast("int").alias("meters"),
-        F.sum("load_mwh").alias("energy_mwh"),
-        F.sum("load_cost").cast(COST).alias("cost"),
-        F.timestamp_millis(F.min("period_ms")).alias("half_hours_from"),
-        _profile("period_ms", "load_mwh").alias("half_hours_mwh"),
-        F.max("kw").alias("peak_kw"),
-        F.timestamp_millis(peak).alias("peak_at"),
-    ).withColumn("currency", F.lit(currency))
+    return (
+        half_hours.groupBy(key, "day", "month")
+        .agg(
+            F.max("meters").cast("int").alias("meters"),
+            F.sum("load_mwh").alias("energy_mwh"),
+            F.sum("load_cost").cast(COST).alias("cost"),
+            F.timestamp_millis(F.min("period_ms")).alias("half_hours_from"),
+            _profile("period_ms", "load_mwh").alias("half_hours_mwh"),
+            F.max("kw").alias("peak_kw"),
+            F.timestamp_millis(peak).alias("peak_at"),
+        )
+        .withColumn("currency", F.lit(currency))
+    )
 
 
 def energy_frames(

@@ -19,6 +19,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Iterator
 from itertools import islice
+from typing import cast
 
 from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
@@ -60,7 +61,8 @@ def write_lines(connections: ConnectionSettings, lines: Iterable[str]) -> int:
         api = client.write_api(write_options=SYNCHRONOUS)
         for chunk in _chunks(lines, POINTS_PER_WRITE):
             bucket = f"{connections.influxdb_database}/autogen"
-            api.write(bucket=bucket, record=chunk, write_precision=WritePrecision.MS)
+            precision = cast(WritePrecision, WritePrecision.MS)  # a str constant of the class
+            api.write(bucket=bucket, record=chunk, write_precision=precision)
             written += len(chunk)
     finally:
         client.close()  # type: ignore[no-untyped-call]

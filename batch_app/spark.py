@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlparse
 
 from pyspark.sql import SparkSession
@@ -37,6 +41,31 @@ def check_master(master: str) -> None:
         )
 
 
+def spark_log(app_name: str) -> Path:
+    folder = Path(tempfile.gettempdir()) / "smart-meter-batch"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"spark-{app_name}-{os.getpid()}.log"
+
+
+@contextmanager
+def output_to(path: Path) -> Iterator[None]:
+    """Send file descriptors 1 and 2 to ``path`` meanwhile: the JVM that Spark starts
+    inherits them, so Ivy's resolution report and Spark's warnings go to the log, not
+    the terminal."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with path.open("ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        for fd, copy in enumerate(saved, start=1):
+            os.dup2(copy, fd)
+            os.close(copy)
+
+
 def spark_session(
     settings: BatchSettings, connections: ConnectionSettings, app_name: str
 ) -> SparkSession:
@@ -60,6 +89,7 @@ def spark_session(
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
     )
-    session = builder.getOrCreate()
+    with output_to(spark_log(app_name.replace(" ", "-"))):
+        session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session

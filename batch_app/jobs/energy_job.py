@@ -38,9 +38,7 @@ def compute(context: JobContext) -> EnergyFrames:
     settings = context.settings
     window = settings.max_interval_days
     readings = context.readings(before_days=window, after_days=window)
-    return energy_frames(
-        readings, context.spark, settings, context.first_day, context.last_day
-    )
+    return energy_frames(readings, context.spark, settings, context.first_day, context.last_day)
 
 
 def _load_lines(half_hours: DataFrame, measurement: str, key: str) -> list[str]:
