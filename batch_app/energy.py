@@ -12,7 +12,10 @@ months exactly. Each part is priced by the tariff of its local half-hour. What c
   the connection allows is no reference: the next plausible reading is counted from the
   last good one), except a reset (the register fell below ``reset_below_wh``), after
   which counting starts again from the new value;
-- a lower register the rule let through is a rollover: the wrapped energy counts;
+- a lower register the rule let through is a rollover when the wrapped energy fits within
+  ``max_kw`` over the interval (then it counts); any other fall counts nothing, and
+  counting goes on from the lower value (after a falling reading the app flagged, the
+  meter's next readings may sit below the last good one);
 - an interval longer than ``max_interval_days`` is not spread over days (counting
   restarts), as the running totals do.
 
@@ -34,6 +37,7 @@ from smart_meter.energy.attribution import HALF_HOUR_MS
 from smart_meter.energy.tariff import Tariff, load_tariff
 
 DAY_MS = 86_400_000
+MS_PER_HOUR = 3_600_000
 MWH_PER_KWH = 1_000_000
 MWH_PER_HALF_HOUR_TO_KW = 500_000  # mWh in a half-hour / 500,000 = mean kW
 COST = "decimal(38,10)"
@@ -69,8 +73,13 @@ def counted_intervals(readings: DataFrame, settings: BatchSettings) -> DataFrame
         & (F.col("end_ms") - F.col("start_ms") <= settings.max_interval_days * DAY_MS)
     )
     delta = to_mwh(F.col("import_wh")) - to_mwh(F.col("previous_wh"))
-    wrapped = to_mwh(F.lit(settings.rollover_at_wh) - F.col("previous_wh") + F.col("import_wh"))
-    energy = F.when((delta < 0) & ~F.col("register_failed"), wrapped).otherwise(delta)
+    wrapped_wh = F.lit(settings.rollover_at_wh) - F.col("previous_wh") + F.col("import_wh")
+    wrapped = to_mwh(wrapped_wh)
+    elapsed = F.col("end_ms") - F.col("start_ms")
+    limit_wh = F.lit(settings.max_kw) * 1000 * elapsed / MS_PER_HOUR  # as the register rule
+    plausible_wrap = (wrapped_wh >= 0) & (wrapped_wh <= limit_wh)
+    rollover = (delta < 0) & ~F.col("register_failed") & plausible_wrap
+    energy = F.when(rollover, wrapped).otherwise(delta)
     return intervals.select(
         "meter_id",
         "transformer_id",
@@ -165,16 +174,22 @@ def meter_days(priced: DataFrame, currency: str) -> DataFrame:
     position = latest.where(F.col("_rank") == 1).select(
         "meter_id", "day", "transformer_id", "line_id"
     )
-    days = priced.groupBy("meter_id", "day", "month").agg(
-        F.sum("part_mwh").alias("energy_mwh"),
-        F.sum("cost").cast(COST).alias("cost"),
+    half_hours = priced.groupBy("meter_id", "day", "month", "period_ms").agg(
+        F.sum("part_mwh").alias("half_hour_mwh"), F.sum("cost").alias("half_hour_cost")
+    )
+    days = half_hours.groupBy("meter_id", "day", "month").agg(
+        F.sum("half_hour_mwh").alias("energy_mwh"),
+        F.sum("half_hour_cost").cast(COST).alias("cost"),
         F.timestamp_millis(F.min("period_ms")).alias("half_hours_from"),
-        _profile("period_ms", "part_mwh").alias("half_hours_mwh"),
+        _profile("period_ms", "half_hour_mwh").alias("half_hours_mwh"),
+    )
+    intervals = priced.groupBy("meter_id", "day").agg(
         F.count_distinct("end_ms").cast("int").alias("intervals"),
         F.count_distinct(F.when(F.col("estimated"), F.col("end_ms")))
         .cast("int")
         .alias("estimated_intervals"),
     )
+    days = days.join(intervals, ["meter_id", "day"])
     return days.join(position, ["meter_id", "day"]).withColumn("currency", F.lit(currency))
 
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from smart_meter.energy.register import RESET_BELOW_WH, ROLLOVER_AT_WH
+from smart_meter.energy.register import MAX_KW, RESET_BELOW_WH, ROLLOVER_AT_WH
 from smart_meter.energy.tariff import DEFAULT_TARIFF_CSV
 from smart_meter.settings import default_cache_dir
 
@@ -70,6 +70,9 @@ class BatchSettings(BaseSettings):
         description="longer silences are not spread over days (as the running totals)",
     )
     rollover_at_wh: float = Field(default=ROLLOVER_AT_WH, gt=0, description="register capacity")
+    max_kw: float = Field(
+        default=MAX_KW, gt=0, description="a rollover is believed if its energy fits this"
+    )
     reset_below_wh: float = Field(
         default=RESET_BELOW_WH, ge=0, description="a register falling below this was reset"
     )

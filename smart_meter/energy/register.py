@@ -12,3 +12,7 @@ ROLLOVER_AT_WH = 1e8
 
 RESET_BELOW_WH = 1_000.0
 """A register that falls to below this was reset (the meter replaced or cleared)."""
+
+MAX_KW = 100.0
+"""Physical limit of a connection: a register rising faster is no measurement, and a
+rollover is believed only if the wrapped energy fits within it."""

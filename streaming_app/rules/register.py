@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from smart_meter.energy.register import RESET_BELOW_WH, ROLLOVER_AT_WH
+from smart_meter.energy.register import MAX_KW, RESET_BELOW_WH, ROLLOVER_AT_WH
 from smart_meter.reading import Reading
 from streaming_app.rules.base import Context, Finding, Interval, Rule
 from streaming_app.rules.events import RegisterEvent, RegisterKind
@@ -44,7 +44,7 @@ class RegisterRule(Rule[RegisterState]):
     reset_below_wh: float = Field(
         default=RESET_BELOW_WH, ge=0, description="a fall to below is a reset"
     )
-    max_kw: float = Field(default=100.0, gt=0, description="physical limit of the connection")
+    max_kw: float = Field(default=MAX_KW, gt=0, description="physical limit of the connection")
 
     def evaluate(self, reading: Reading, state: RegisterState, context: Context) -> list[Finding]:
         interval = context.interval

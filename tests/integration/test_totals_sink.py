@@ -16,21 +16,18 @@ from datetime import UTC, date, datetime
 import pytest
 
 from inject.fleet import Fleet, FleetConfig
-from smart_meter.codec import encode_batch
 from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.session import open_session
-from streaming_app.processed import ProcessedBatch
-from streaming_app.runtime.batching import BatchBuilder, Incoming
 from streaming_app.sinks.cassandra_sink import CassandraSink
-from streaming_app.validation import prod_settings
+from tests.streaming_storage import batches
 from tests.totals_expectations import STORED_COLUMNS, Expected, expected_totals, stored_row
 
 pytestmark = pytest.mark.integration
 
 RUN = uuid.uuid4().hex[:8]
 START = datetime(2024, 1, 30, 21, tzinfo=UTC)  # 120 half-hours: to 09:00 on February 2
-METERS, HALF_HOURS, PER_MESSAGE, PER_BATCH = 12, 120, 5, 16
+METERS, HALF_HOURS = 12, 120
 MONTHS = (date(2024, 1, 1), date(2024, 2, 1))
 
 
@@ -42,18 +39,6 @@ def fleet_readings(tag: str) -> list[Reading]:
         for _, readings in intervals
         for r in readings
     ]
-
-
-async def batches(readings: list[Reading]) -> list[ProcessedBatch]:
-    """Messages of a few readings, validated a fetch at a time, as a worker does it."""
-    builder = BatchBuilder(0, 1, prod_settings().validator())
-    chunks = [readings[i : i + PER_MESSAGE] for i in range(0, len(readings), PER_MESSAGE)]
-    messages = [Incoming(encode_batch(chunk), "p.0", seq) for seq, chunk in enumerate(chunks, 1)]
-    built = []
-    for start in range(0, len(messages), PER_BATCH):
-        built.append(await builder.build(messages[start : start + PER_BATCH], 0))
-        builder.committed(built[-1])
-    return [b.batch for b in built]
 
 
 def stored(connections: ConnectionSettings, meter_ids: set[str]) -> Expected:
