@@ -15,6 +15,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,7 @@ def exact_days(
 ) -> dict[tuple[str, date], tuple[Fraction, Fraction]]:
     """(meter, UTC day) -> exact (mWh, cost): each interval's energy spread in proportion
     to time over the half-hours it overlaps, each half-hour priced by the tariff."""
-    tariff, out = load_tariff(PS_TARIFF), {}
+    tariff, out = load_tariff(PS_TARIFF), Exact()
     by_meter = itertools.groupby(sorted(rows), key=lambda r: r[0])
     for meter, readings in by_meter:
         for (_, t0, r0), (_, t1, r1) in itertools.pairwise(list(readings)):
@@ -69,7 +70,9 @@ def exact_days(
     return out
 
 
-def batch_days(connections: ConnectionSettings, meters: set[str], days: set[date]) -> dict:
+def batch_days(
+    connections: ConnectionSettings, meters: set[str], days: set[date]
+) -> dict[tuple[str, date], Any]:
     rows = select(
         connections,
         "SELECT meter_id, day, energy_mwh, cost, half_hours_mwh FROM energy_by_meter_day "
