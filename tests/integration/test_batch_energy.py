@@ -55,7 +55,8 @@ def exact_days(
 ) -> dict[tuple[str, date], tuple[Fraction, Fraction]]:
     """(meter, UTC day) -> exact (mWh, cost): each interval's energy spread in proportion
     to time over the half-hours it overlaps, each half-hour priced by the tariff."""
-    tariff, out = load_tariff(PS_TARIFF), Exact()
+    tariff = load_tariff(PS_TARIFF)
+    out: dict[tuple[str, date], tuple[Fraction, Fraction]] = {}
     by_meter = itertools.groupby(sorted(rows), key=lambda r: r[0])
     for meter, readings in by_meter:
         for (_, t0, r0), (_, t1, r1) in itertools.pairwise(list(readings)):
