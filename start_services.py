@@ -4,7 +4,7 @@
     python start_services.py status [SERVICE ...]  one line per service
     python start_services.py down [SERVICE ...]    stop exactly what the project started
 
-Services: nats, cassandra, kafka, influxdb (default: all). The same functions
+Services: nats, cassandra, kafka, influxdb, postgres (default: all). The same functions
 (``up()``, ``status()``, ``down()``) are what the interactive REPL exposes.
 """
 

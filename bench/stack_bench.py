@@ -47,6 +47,7 @@ def main() -> None:
         f"{psutil.virtual_memory().total / 2**30:.0f} GiB; command: python -m bench.stack_bench"
     )
     with tempfile.TemporaryDirectory() as folder:
+        os.chmod(folder, 0o755)  # PostgreSQL runs as the postgres user, who must reach it
         settings = shifted_settings(Path(folder), args.offset)
         for cls in SERVICE_CLASSES:
             service = cls(settings)

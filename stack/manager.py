@@ -12,6 +12,7 @@ from stack.errors import StackError
 from stack.influxdb import InfluxDBService
 from stack.kafka import KafkaService
 from stack.nats import NatsService
+from stack.postgres import PostgresService
 from stack.settings import StackSettings
 
 SERVICE_CLASSES: tuple[type[LocalService], ...] = (
@@ -19,6 +20,7 @@ SERVICE_CLASSES: tuple[type[LocalService], ...] = (
     CassandraService,
     KafkaService,
     InfluxDBService,
+    PostgresService,
 )
 SERVICE_NAMES = tuple(cls.name for cls in SERVICE_CLASSES)
 

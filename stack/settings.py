@@ -39,6 +39,21 @@ class StackSettings(BaseSettings):
         default="1.13.2",
         description="InfluxDB built with `go install`; 1.9+ also need cargo and cc, 1.8.10 only Go",
     )
+    postgres_port: int = Field(default=5432, description="PostgreSQL of the reporting mart")
+    postgres_bin_dir: Path = Field(
+        default=Path("/usr/lib/postgresql/15/bin"),
+        description="initdb and postgres of Debian's postgresql-15 (installed with apt if missing)",
+    )
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Generated credentials (git-ignored with the state folder, mode 0700)."""
+        return self.state_dir / "secrets"
+
+    @property
+    def postgres_password_file(self) -> Path:
+        """The generated password of the mart's role, written on the first ``up``."""
+        return self.secrets_dir / "postgres_password"
 
 
 def connections_for(stack: StackSettings, **overrides: object) -> ConnectionSettings:
@@ -49,6 +64,9 @@ def connections_for(stack: StackSettings, **overrides: object) -> ConnectionSett
         "cassandra_port": stack.cassandra_port,
         "kafka_bootstrap": f"{stack.host}:{stack.kafka_port}",
         "influxdb_url": f"http://{stack.host}:{stack.influxdb_port}",
+        "postgres_host": stack.host,
+        "postgres_port": stack.postgres_port,
+        "postgres_password_file": stack.postgres_password_file,
     }
     values.update(overrides)
     return ConnectionSettings.model_validate(values)

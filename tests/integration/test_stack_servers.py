@@ -139,5 +139,5 @@ def test_influxdb_client_v2_write_api_lands_in_the_v1_database(
 
 def test_every_server_is_reported_healthy_by_status(stack: LocalStack) -> None:
     statuses = LocalStack().status()
-    assert [s.name for s in statuses] == ["nats", "cassandra", "kafka", "influxdb"]
+    assert [s.name for s in statuses] == ["nats", "cassandra", "kafka", "influxdb", "postgres"]
     assert all(s.healthy for s in statuses), [s.line() for s in statuses]
