@@ -62,7 +62,14 @@ def run_app_batch(
     spark = spark_session(settings, connections, job)
     ensure_tables(connections)
     context = JobContext(
-        spark, settings, connections, first_day, last_day, list(meters) if meters else None, say
+        spark,
+        settings,
+        connections,
+        first_day,
+        last_day,
+        list(meters) if meters else None,
+        say,
+        all_jobs=job == "all",
     )
     report = BatchReport(first_day, last_day)
     for name in names:

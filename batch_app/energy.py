@@ -161,7 +161,6 @@ class EnergyFrames:
     """What the energy job computes (lazily: Spark runs it when they are written)."""
 
     meter_day: DataFrame
-    meter_month: DataFrame
     transformer_day: DataFrame
     line_day: DataFrame
     transformer_half_hours: DataFrame
@@ -193,15 +192,16 @@ def meter_days(priced: DataFrame, currency: str) -> DataFrame:
     return days.join(position, ["meter_id", "day"]).withColumn("currency", F.lit(currency))
 
 
-def meter_months(days: DataFrame, first_day: object, last_day: object) -> DataFrame:
-    """Months from the days in the range; ``whole_month`` when the range covers it all."""
+def meter_months(days: DataFrame) -> DataFrame:
+    """Months from every stored day of them (a run over part of a month adds its days to
+    those earlier runs stored); ``whole_month`` when every day of the month has a row."""
     months = days.groupBy("meter_id", "month").agg(
         F.sum("energy_mwh").alias("energy_mwh"),
         F.sum("cost").cast(COST).alias("cost"),
         F.first("currency").alias("currency"),
         F.count("day").cast("int").alias("days"),
     )
-    whole = (F.col("month") >= F.lit(first_day)) & (F.last_day(F.col("month")) <= F.lit(last_day))
+    whole = F.col("days") == F.dayofmonth(F.last_day(F.col("month")))
     return months.withColumn("whole_month", whole)
 
 
@@ -254,7 +254,6 @@ def energy_frames(
     line_half_hours = group_half_hours(in_range, "line_id")
     return EnergyFrames(
         meter_day=days,
-        meter_month=meter_months(days, first_day, last_day),
         transformer_day=group_days(transformer_half_hours, "transformer_id", settings.currency),
         line_day=group_days(line_half_hours, "line_id", settings.currency),
         transformer_half_hours=transformer_half_hours,

@@ -25,6 +25,7 @@ class JobContext:
     last_day: date
     meters: Sequence[str] | None = None
     say: Say = print
+    all_jobs: bool = False
     written: dict[str, int] = field(default_factory=dict)
 
     @property

@@ -3,17 +3,18 @@ per meter, transformer and line, to Cassandra and (loads) InfluxDB."""
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
 from decimal import Decimal
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F  # noqa: N812
 
-from batch_app.energy import MWH_PER_KWH, EnergyFrames, energy_frames
+from batch_app.energy import MWH_PER_KWH, EnergyFrames, energy_frames, meter_months
 from batch_app.errors import EmptyRangeError
 from batch_app.influx import tag, write_lines
 from batch_app.jobs.context import JobContext
-from batch_app.source import write_table
+from batch_app.source import read_range, write_table
 
 METER_DAY_COLUMNS = (
     "meter_id", "month", "day", "transformer_id", "line_id", "energy_mwh", "cost", "currency",
@@ -68,9 +69,18 @@ def run(context: JobContext) -> EnergySummary:
     ks = context.keyspace
     write_table(days.select(*METER_DAY_COLUMNS), ks, "energy_by_meter_day")
     context.count("energy_by_meter_day", totals["n"])
-    months = frames.meter_month.select(*MONTH_COLUMNS)
+    first_of_month = context.first_day.replace(day=1)
+    month_end = context.last_day.replace(
+        day=monthrange(context.last_day.year, context.last_day.month)[1]
+    )
+    stored_days = read_range(
+        context.spark, ks, "energy_by_meter_day", "meter_id", first_of_month, month_end,
+        context.meters,
+    )  # fmt: skip
+    months = meter_months(stored_days).select(*MONTH_COLUMNS).persist()
     write_table(months, ks, "energy_by_meter_month")
     context.count("energy_by_meter_month", months.count())
+    months.unpersist()
     for key, name, frame in (
         ("transformer_id", "load_by_transformer_day", frames.transformer_day),
         ("line_id", "load_by_line_day", frames.line_day),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from batch_app.errors import BatchError
 
-class MartError(Exception):
+
+class MartError(BatchError):
     """A refresh of the reporting mart cannot run; nothing of it was written."""
 
 

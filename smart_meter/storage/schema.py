@@ -33,7 +33,9 @@ keyed so that re-running a job for a range rewrites the same rows:
 - ``batch_runs``: which job ran over which range, when, and what it wrote.
 
 Estimated readings are rows of ``readings_by_meter_day`` with quality ``E`` and their
-``estimation_method``, only at timestamps without an actual reading.
+``estimation_method``, only at timestamps without an actual reading; an actual reading
+stored later at that time replaces the values and the quality (``estimation_method`` is
+meaningful only where ``quality = 'E'``).
 
 Rows are keyed by natural keys (meter, event time; meter, episode start), so a retried
 or redelivered write overwrites the same row instead of adding one.

@@ -10,7 +10,6 @@ import random
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,8 +21,8 @@ from batch_app.mart.connection import connect_mart
 from batch_app.mart.tables import COMPLETENESS, SCHEMA
 from batch_app.mart.window import RefreshWindow
 from smart_meter.settings import ConnectionSettings
-from stack.postgres import odbc_driver_path
 from tests.mart_examples import example_frames, with_frame
+from tests.odbc_support import odbc_connection_string
 
 pytestmark = pytest.mark.integration
 
@@ -108,26 +107,6 @@ def test_failed_refresh_is_rolled_back_and_leaves_the_previous_data(
     with pytest.raises(MartError, match="failed and was rolled back, the previous data stay"):
         refresh_mart(connections, broken, month.first_day, month.first_day.replace(day=2))
     assert snapshot(connections, month) == before
-
-
-def readme_odbc_string() -> str:
-    """The DSN-less connection string the README tells Excel users to type."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    return next(line.strip() for line in readme.splitlines() if line.strip().startswith("Driver={"))
-
-
-def odbc_connection_string(connections: ConnectionSettings) -> str:
-    """The README's string, with the driver's path instead of its name and the password."""
-    driver = odbc_driver_path()
-    assert driver is not None, "no psqlodbcw.so: `python start_services.py up postgres`"
-    text = readme_odbc_string()
-    assert "Server=127.0.0.1;Port=5432;" in text
-    address = f"Server={connections.postgres_host};Port={connections.postgres_port};"
-    return (
-        text.replace("{PostgreSQL Unicode}", f"{{{driver}}}")
-        .replace("Server=127.0.0.1;Port=5432;", address)
-        .replace("<password>", connections.postgres_password_value())
-    )
 
 
 def test_odbc_client_reads_back_the_values_the_refresh_wrote(
