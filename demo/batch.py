@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from rich.table import Table
 
@@ -26,6 +27,29 @@ def run_batch(connections: ConnectionSettings, first: date, last: date) -> DemoB
     settings = BatchSettings(time_zone="UTC")
     report = run_app_batch("all", first, last, settings=settings, connections=connections)
     return DemoBatch(report, time.monotonic() - began)
+
+
+def batch_document(batch: DemoBatch) -> dict[str, Any]:
+    """The batch's figures for ``summary.json``."""
+    report = batch.report
+    out: dict[str, Any] = {
+        "first_day": report.first_day.isoformat(),
+        "last_day": report.last_day.isoformat(),
+        "rows_written": dict(report.written),
+        "seconds": round(batch.seconds, 1),
+    }
+    energy = report.summaries.get("energy")
+    if energy is not None:
+        out["energy_kwh"] = str(energy.energy_kwh)
+        out["cost"] = str(energy.cost)
+        out["meter_days"] = energy.meter_days
+    estimate = report.summaries.get("estimate")
+    if estimate is not None:
+        out["estimated_by_method"] = dict(estimate.by_method)
+    mart = report.summaries.get("mart")
+    if mart is not None and not isinstance(mart, str):
+        out["mart_rows"] = mart.rows
+    return out
 
 
 def batch_table(batch: DemoBatch) -> Table:
@@ -49,7 +73,7 @@ def batch_table(batch: DemoBatch) -> Table:
     if completeness is not None:
         table.add_row("intervals received / expected", f"{completeness.ratio:.2%}")
     mart = report.summaries.get("mart")
-    if mart is not None:
+    if mart is not None and not isinstance(mart, str):
         table.add_row("mart rows (PostgreSQL)", f"{mart.rows:,}")
     table.add_row("seconds (with Spark's start-up)", f"{batch.seconds:.1f}")
     return table

@@ -17,6 +17,9 @@ from pathlib import Path
 import orjson
 from rich.console import Console
 
+from batch_app.errors import BatchError
+from demo.batch import batch_document, batch_table, run_batch
+from demo.deployment import DemoDeployment
 from demo.run import DemoError, DemoOptions, run_demo
 from demo.summary import score_run, summary_document, summary_tables
 from smart_meter.cli_args import positive_int, utc_time
@@ -24,7 +27,7 @@ from stack.errors import StackError
 from stack.manager import LocalStack
 from stack.settings import connections_for
 
-SERVICES = ("nats", "cassandra", "influxdb")
+SERVICES = ("nats", "cassandra", "influxdb", "postgres")
 
 
 def _utc_minute(text: str) -> datetime:
@@ -92,8 +95,16 @@ def main(argv: list[str] | None = None) -> int:
     report = score_run(run)
     for table in summary_tables(run, report):
         console.print(table)
+    demo_connections = DemoDeployment(options.name).connections(connections)
+    console.print("batch: every Spark job over the demo's days (stage lines below)")
+    try:
+        batch = run_batch(demo_connections, run.start.date(), run.last.date())
+    except BatchError as error:
+        console.print(f"[red]error:[/red] batch: {error}")
+        return 1
+    console.print(batch_table(batch))
     summary = options.out_dir / "summary.json"
-    document = summary_document(run, report)
+    document = summary_document(run, report) | {"batch": batch_document(batch)}
     summary.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
     console.print(f"summary written to {summary}")
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -44,18 +44,22 @@ def select(
 
 
 def insert_actual_readings(
-    connections: ConnectionSettings, rows: Iterable[tuple[str, int, float, str | None]]
+    connections: ConnectionSettings,
+    rows: Iterable[tuple[str, int, float, str | None]],
+    temperature_c: Callable[[int], float | None] = lambda ts_ms: None,
 ) -> None:
     """``(meter, epoch ms, register Wh, transformer)`` stored as accepted actual readings,
-    as the streaming app stores a clean reading."""
+    as the streaming app stores a clean reading (temperature as ``temperature_c(ts)``)."""
     session = open_session(connections)
     try:
         insert = session.prepare(
             "INSERT INTO readings_by_meter_day (meter_id, day, ts, transformer_id, import_wh, "
-            "quality, status, lateness) VALUES (?, ?, ?, ?, ?, 'A', 'accepted', 'ON_TIME')"
+            "temperature_c, quality, status, lateness) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'A', 'accepted', 'ON_TIME')"
         )
         for meter, ts_ms, register_wh, transformer in rows:
             when = datetime.fromtimestamp(ts_ms / 1000, UTC)
-            session.execute(insert, (meter, when.date(), when, transformer, register_wh))
+            values = (meter, when.date(), when, transformer, register_wh, temperature_c(ts_ms))
+            session.execute(insert, values)
     finally:
         session.cluster.shutdown()

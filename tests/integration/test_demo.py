@@ -85,3 +85,14 @@ def test_the_tables_hold_what_was_found(summary: dict[str, Any]) -> None:
     assert stored["voltage_episodes"] == stored["alerts_by_kind"]["voltage"]
     for kind in ("spike", "register_reset", "register_rollover", "flatline_zero"):
         assert stored["alerts_by_kind"].get(kind, 0) > 0, kind
+
+
+def test_the_batch_ran_over_the_demo_days_and_filled_the_mart(summary: dict[str, Any]) -> None:
+    batch, meters = summary["batch"], summary["fleet"]["meters"]
+    days = {summary["fleet"]["first_event"][:10], summary["fleet"]["last_event"][:10]}
+    assert (batch["first_day"], batch["last_day"]) == (min(days), max(days))
+    assert batch["meter_days"] >= meters  # every meter has energy on each day it reported
+    assert float(batch["energy_kwh"]) > 0
+    assert sum(batch["estimated_by_method"].values()) > 0  # the injected gaps were estimated
+    assert batch["mart_rows"] >= batch["meter_days"]
+    assert batch["rows_written"]["energy_by_meter_day"] == batch["meter_days"]
