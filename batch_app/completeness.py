@@ -5,7 +5,9 @@ between consecutive actual readings, snapped to 1, 5, 10, 15, 30 or 60 minutes).
 intervals a local day expects follow from the day's length in the zone: at half-hourly
 reads 48 on most days, 46 on the day clocks go forward and 50 on the day they go back.
 A meter is expected from its first reading seen (in the range or the week before it) to
-the end of the range, so a meter that falls silent shows days at 0 %.
+the end of the range or the data horizon, whichever comes first (the newest reading of
+any meter: nothing later can have arrived yet), so a meter that falls silent shows days
+at 0 %, and a day still in progress is judged on its hours so far.
 """
 
 from __future__ import annotations
@@ -51,25 +53,25 @@ def local_day(ts_ms: Column, zone: str) -> Column:
     return F.to_date(F.from_utc_timestamp(F.timestamp_millis(ts_ms), zone))
 
 
-def day_length_ms(day: Column, zone: str) -> Column:
-    """Milliseconds from the local midnight starting ``day`` to the next one."""
-
-    def midnight(d: Column) -> Column:
-        return F.unix_millis(F.to_utc_timestamp(F.to_timestamp(d), zone))
-
-    return midnight(F.date_add(day, 1)) - midnight(day)
+def midnight_ms(day: Column, zone: str) -> Column:
+    return F.unix_millis(F.to_utc_timestamp(F.to_timestamp(day), zone))
 
 
-def completeness(readings: DataFrame, zone: str, first_day: date, last_day: date) -> DataFrame:
+def completeness(
+    readings: DataFrame, zone: str, first_day: date, last_day: date, horizon_ms: int
+) -> DataFrame:
     """``meter_id, month, day, interval_minutes, expected, received, estimated,
-    completeness`` for every meter seen and local day from its first reading to ``last_day``."""
+    completeness`` for every meter seen and local day from its first reading to ``last_day``
+    (days after ``horizon_ms``, the newest reading there is, expect nothing and are left out)."""
     dated = readings.withColumn("local_day", local_day(F.col("ts_ms"), zone))
     actual = dated.where(F.col("quality") == "A")
     intervals = meter_intervals(actual)
-    first_seen = dated.groupBy("meter_id").agg(F.min("local_day").alias("seen"))
+    first_seen = dated.groupBy("meter_id").agg(
+        F.min("local_day").alias("seen"), F.min("ts_ms").alias("seen_ms")
+    )
     start = F.greatest(F.col("seen"), F.lit(first_day))
     meter_days = first_seen.where(F.col("seen") <= F.lit(last_day)).select(
-        "meter_id", F.explode(F.sequence(start, F.lit(last_day))).alias("day")
+        "meter_id", "seen_ms", F.explode(F.sequence(start, F.lit(last_day))).alias("day")
     )
     counts = (
         dated.where(F.col("local_day").between(F.lit(first_day), F.lit(last_day)))
@@ -80,8 +82,12 @@ def completeness(readings: DataFrame, zone: str, first_day: date, last_day: date
         )
     )
     joined = meter_days.join(intervals, "meter_id").join(counts, ["meter_id", "day"], "left")
-    expected = (day_length_ms(F.col("day"), zone) / F.col("interval_ms")).cast("int")
+    since = F.greatest(midnight_ms(F.col("day"), zone), F.col("seen_ms"))
+    until = F.least(midnight_ms(F.date_add(F.col("day"), 1), zone) - 1, F.lit(horizon_ms))
+    slots = F.floor((until - since) / F.col("interval_ms")).cast("int") + 1
+    expected = F.when(until >= since, slots).otherwise(F.lit(0))
     received = F.coalesce(F.col("received"), F.lit(0)).cast("int")
+    joined = joined.where(expected > 0)
     return joined.select(
         "meter_id",
         F.trunc("day", "month").alias("month"),

@@ -31,10 +31,14 @@ class CompletenessSummary:
 def run(context: JobContext) -> CompletenessSummary:
     say = context.say
     say(f"completeness: reading {context.first_day}..{context.last_day}")
-    readings = context.readings(before_days=LOOKBACK_DAYS, after_days=0)
+    readings = context.readings(before_days=LOOKBACK_DAYS, after_days=0).persist()
+    newest = readings.agg(F.max("ts_ms").alias("newest")).first()
+    if newest is None or newest["newest"] is None:
+        raise EmptyRangeError(f"no reading up to {context.last_day}")
     rows = completeness(
-        readings, context.settings.time_zone, context.first_day, context.last_day
-    ).persist()
+        readings, context.settings.time_zone, context.first_day, context.last_day,
+        newest["newest"],
+    ).persist()  # fmt: skip
     per_day = (
         rows.groupBy("day")
         .agg(
@@ -59,6 +63,7 @@ def run(context: JobContext) -> CompletenessSummary:
     ]
     context.count("influxdb points", write_lines(context.connections, lines))
     rows.unpersist()
+    readings.unpersist()
     summary = CompletenessSummary(
         meter_days,
         sum(r["expected"] for r in per_day),

@@ -11,7 +11,7 @@ from psycopg import sql
 from batch_app.mart.columns import Table
 from batch_app.mart.tables import SCHEMA, TABLES
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA_COMMENT = (
     "Reporting mart of the smart-meter platform: batch results for Excel, Power Query "
     f"and ODBC (schema version {SCHEMA_VERSION})"
@@ -117,6 +117,13 @@ def table_statements(table: Table) -> list[sql.Composed]:
         statements.append(
             sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(index, name, _names(columns))
         )
+    for column in table.columns:
+        if column.nullable:  # a mart made by an earlier version may still refuse empties
+            statements.append(
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL").format(
+                    name, sql.Identifier(column.name)
+                )
+            )
     statements.append(_comment("TABLE", name, table.comment))
     for column in table.columns:
         target = sql.Identifier(SCHEMA, table.name, column.name)

@@ -118,7 +118,13 @@ GAPS = Table(
         Column("end_ts", Kind.TIMESTAMP, "Reading that closed the gap (UTC)", nullable=True),
         Column("missing_intervals", Kind.INT, "Intervals missing", nullable=True),
         Column("open", Kind.BOOL, "True while no reading has closed the gap"),
-        Column("detected_by", Kind.TEXT, "What found the gap: streaming rule or batch job"),
+        Column(
+            "detected_by",
+            Kind.TEXT,
+            "What found the gap (the streaming gap rule, a watermark, a fill); empty when "
+            "only the reading that closed it was recorded",
+            nullable=True,
+        ),
     ),
     key=("meter_id", "start_ts"),
     range_column="start_ts",
