@@ -5,7 +5,9 @@
     python start_services.py down [SERVICE ...]    stop exactly what the project started
 
 Services: nats, cassandra, kafka, influxdb, postgres (default: all). The same functions
-(``up()``, ``status()``, ``down()``) are what the interactive REPL exposes.
+(``up()``, ``status()``, ``down()``) are what the interactive REPL exposes, with
+``run_app_batch(job, first_day, last_day, meters=None)`` for the Spark batch jobs
+(``python -m batch_app --help``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from batch_app.api import run_app_batch
 from stack.errors import StackError
 from stack.manager import SERVICE_NAMES, LocalStack
+
+__all__ = ["down", "run_app_batch", "status", "up"]
 
 
 def up(*services: str) -> bool:
