@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from batch_app.errors import BatchError
+from batch_app.errors import BatchError, check_reachable
 from batch_app.jobs import JOBS, JobContext
 from batch_app.progress import Stages
 from batch_app.settings import BatchSettings
@@ -58,6 +58,11 @@ def run_app_batch(
     settings = settings or BatchSettings()
     connections = connections or ConnectionSettings()
     say = Stages(job, quiet=quiet)
+    if "mart" in names and not meters:
+        check_reachable(
+            "PostgreSQL", connections.postgres_host, connections.postgres_port,
+            "start it with `python start_services.py up postgres`",
+        )  # fmt: skip
     say(f"starting Spark ({settings.master})")
     spark = spark_session(settings, connections, job)
     ensure_tables(connections)

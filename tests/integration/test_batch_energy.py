@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from batch_app.errors import EmptyRangeError
 from batch_app.settings import BatchSettings
 from inject.faults import FaultConfig, FaultInjector, FaultKind
 from inject.fleet import Fleet, FleetConfig
@@ -177,3 +178,11 @@ async def test_batch_days_equal_the_streaming_running_totals(
     again = run_job(connections, "energy", first, last, sorted(meters), settings)
     assert batch_days(connections, meters, days) == batch
     assert again.written["energy_by_meter_day"] == len(batch)
+
+
+def test_a_range_without_readings_is_one_clear_error(connections: ConnectionSettings) -> None:
+    with pytest.raises(EmptyRangeError) as error:
+        run_job(connections, "energy", date(2099, 12, 1), date(2099, 12, 2), [f"none{RUN}"])
+    assert str(error.value) == (
+        f"no counted reading for local days 2099-12-01..2099-12-02 of meters none{RUN}"
+    )

@@ -66,3 +66,13 @@ def test_an_unknown_zone_and_an_unknown_job_are_refused() -> None:
         BatchSettings(time_zone="Europe/Atlantis")
     with pytest.raises(BatchError, match="unknown job 'bill'"):
         run_app_batch("bill", DAY, DAY, quiet=True)
+
+
+def test_postgres_down_stops_a_mart_run_before_spark_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SMART_METER_POSTGRES_PORT", str(free_port()))
+    assert main(["mart", "--from", "2024-03-01", "--to", "2024-03-01", "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("batch_app: PostgreSQL is unreachable at 127.0.0.1:")
+    assert err.endswith("start it with `python start_services.py up postgres`")
