@@ -177,7 +177,9 @@ class PostgresService(LocalService):
         if os.geteuid() == 0:
             account = pwd.getpwnam(SYSTEM_USER)
             os.chown(folder, account.pw_uid, account.pw_gid)
-            result = subprocess.run([*self._as_owner(), "test", "-w", str(folder)], check=False)
+            # a real write, not test -w: access(2) drops capabilities for other users
+            probe = f'touch "{folder}/.probe" && rm "{folder}/.probe"'
+            result = subprocess.run([*self._as_owner(), "sh", "-c", probe], check=False)
             if result.returncode != 0:
                 raise StackError(
                     f"postgres: the {SYSTEM_USER} user cannot reach {folder} (a parent folder is "
@@ -186,18 +188,29 @@ class PostgresService(LocalService):
         folder.chmod(0o700)
 
     def _as_owner(self) -> list[str]:
-        """The prefix that runs a program as the cluster's owner (none unless we are root)."""
+        """The prefix that runs a program as the cluster's owner (none unless we are root).
+
+        A state folder under a private parent (a checkout in ``/root``, say) is out of the
+        ``postgres`` user's reach; then, and only then, the server gets the one capability
+        to search folders (``CAP_DAC_READ_SEARCH``, ambient) so that it can reach its own."""
         if os.geteuid() != 0:
             return []
         if shutil.which("setpriv") is None:
             raise StackError("postgres: setpriv is missing; install util-linux")
-        return [
-            "setpriv",
-            f"--reuid={SYSTEM_USER}",
-            f"--regid={SYSTEM_USER}",
-            "--init-groups",
-            "--",
-        ]
+        owner = ["setpriv", f"--reuid={SYSTEM_USER}", f"--regid={SYSTEM_USER}", "--init-groups"]
+        if not self._reachable(owner):
+            owner += ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
+        return [*owner, "--"]
+
+    def _reachable(self, owner: list[str]) -> bool:
+        """Whether the server's user can search its way to the state folder as it is."""
+        folder = self.settings.state_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        # stat(1) needs search on every parent (test -x would use access(2), see above)
+        probe = subprocess.run(
+            [*owner, "--", "stat", str(folder)], check=False, capture_output=True
+        )
+        return probe.returncode == 0
 
     # ---- run ----------------------------------------------------------------------
     def command(self) -> list[str]:

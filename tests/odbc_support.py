@@ -4,6 +4,7 @@ connection string, with the PostgreSQL ODBC driver through unixODBC and pyodbc."
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from smart_meter.settings import ConnectionSettings
 from stack.postgres import odbc_driver_path
@@ -27,3 +28,12 @@ def odbc_connection_string(connections: ConnectionSettings) -> str:
         .replace("Server=127.0.0.1;Port=5432;", address)
         .replace("<password>", connections.postgres_password_value())
     )
+
+
+def odbc_connect(connections: ConnectionSettings) -> Any:
+    """A pyodbc connection to the mart. pyodbc loads unixODBC's ``libodbc.so.2``, which the
+    stack installs with the PostgreSQL driver (``python start_services.py up postgres``) on
+    a fresh machine: imported here, after the stack fixture, not when tests are collected."""
+    import pyodbc  # noqa: PLC0415
+
+    return pyodbc.connect(odbc_connection_string(connections), autocommit=True)

@@ -13,14 +13,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pyodbc
 import pytest
 
 from inject.faults import FaultConfig, FaultInjector, FaultKind
 from inject.fleet import Fleet, FleetConfig
 from smart_meter.settings import ConnectionSettings
 from tests.batch_support import months_of, run_job, select
-from tests.odbc_support import odbc_connection_string
+from tests.odbc_support import odbc_connect
 from tests.streaming_storage import store_as_the_app_does
 
 pytestmark = pytest.mark.integration
@@ -71,7 +70,7 @@ async def test_all_jobs_land_in_the_mart_and_odbc_reads_them(
         )
         if first <= r.start_ts.date() <= last
     ]
-    odbc = pyodbc.connect(odbc_connection_string(connections), autocommit=True)
+    odbc = odbc_connect(connections)
     try:
         cursor = odbc.cursor()
         daily = cursor.execute(

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-import pyodbc
 import pytest
 
 from batch_app.mart import TABLES, MartError, MartFrames, refresh_mart
@@ -22,7 +21,7 @@ from batch_app.mart.tables import COMPLETENESS, SCHEMA
 from batch_app.mart.window import RefreshWindow
 from smart_meter.settings import ConnectionSettings
 from tests.mart_examples import example_frames, with_frame
-from tests.odbc_support import odbc_connection_string
+from tests.odbc_support import odbc_connect
 
 pytestmark = pytest.mark.integration
 
@@ -114,7 +113,7 @@ def test_odbc_client_reads_back_the_values_the_refresh_wrote(
 ) -> None:
     frames = example_frames(month.first_day, month.first_day.replace(day=2))
     refresh_mart(connections, frames, month.first_day, month.first_day.replace(day=2))
-    odbc = pyodbc.connect(odbc_connection_string(connections), autocommit=True)
+    odbc = odbc_connect(connections)
     try:
         cursor = odbc.cursor()
         daily = cursor.execute(
