@@ -103,7 +103,10 @@ def half_hour_parts(intervals: DataFrame) -> DataFrame:
     since = F.greatest(F.col("period_ms"), F.col("start_ms")) - F.col("start_ms")
 
     def cumulative(elapsed: Column) -> Column:
-        return F.floor(energy * elapsed.cast("decimal(20,0)") / duration).cast("long")
+        # integral division: "/" on decimals rounds its quotient to 6 places first, which
+        # can carry 2.9999997 to 3 and put a mWh in the next half-hour
+        product = energy * elapsed.cast("decimal(20,0)")
+        return _div(product, duration)
 
     return exploded.select(
         "meter_id",
@@ -114,6 +117,11 @@ def half_hour_parts(intervals: DataFrame) -> DataFrame:
         (cumulative(upto) - cumulative(since)).alias("part_mwh"),
         "estimated",
     )
+
+
+def _div(dividend: Column, divisor: Column) -> Column:
+    """``floor(dividend / divisor)`` exactly, for non-negative decimals (SQL ``div``)."""
+    return F.call_function("div", dividend, divisor).cast("long")
 
 
 def tariff_frame(spark: SparkSession, tariff: Tariff) -> DataFrame:
