@@ -14,6 +14,7 @@ from batch_app.completeness import local_day
 from batch_app.energy import MWH_PER_KWH
 from batch_app.errors import BatchError
 from batch_app.jobs.context import JobContext
+from batch_app.mart import TABLES as MART_TABLES
 from batch_app.mart import MartCounts, MartFrames, refresh_mart
 from batch_app.source import read_range, table
 from smart_meter.storage.schema import EVENT_BUCKETS
@@ -75,73 +76,17 @@ def mart_frames(context: JobContext) -> MartFrames:
     if meters:
         gaps = gaps.where(F.col("meter_id").isin(list(meters)))
         alerts = alerts.where(F.col("meter_id").isin(list(meters)))
+    spark_frames = {
+        "meter_daily": meter_days.withColumnRenamed("intervals", "readings"),
+        "meter_monthly": _kwh(meter_months),
+        "transformer_daily": transformer_days,
+        "transformer_monthly": transformer_months,
+        "completeness": completeness,
+        "gaps": gaps,
+        "alerts": alerts,
+    }
     return MartFrames(
-        meter_daily=_pandas(
-            meter_days.withColumnRenamed("intervals", "readings"),
-            (
-                "meter_id",
-                "day",
-                "transformer_id",
-                "line_id",
-                "energy_kwh",
-                "energy_mwh",
-                "cost",
-                "currency",
-                "readings",
-                "estimated_intervals",
-            ),
-        ),
-        meter_monthly=_pandas(
-            _kwh(meter_months),
-            ("meter_id", "month", "energy_mwh", "energy_kwh", "cost", "currency", "days"),
-        ),
-        transformer_daily=_pandas(
-            transformer_days,
-            (
-                "transformer_id",
-                "day",
-                "meters",
-                "energy_mwh",
-                "energy_kwh",
-                "cost",
-                "currency",
-                "peak_kw",
-                "peak_at",
-            ),
-        ),
-        transformer_monthly=_pandas(
-            transformer_months,
-            ("transformer_id", "month", "energy_mwh", "energy_kwh", "cost", "currency"),
-        ),
-        completeness=_pandas(
-            completeness,
-            (
-                "meter_id",
-                "day",
-                "interval_minutes",
-                "expected",
-                "received",
-                "estimated",
-                "completeness",
-            ),
-        ),
-        gaps=_pandas(
-            gaps, ("meter_id", "start_ts", "end_ts", "missing_intervals", "open", "detected_by")
-        ),
-        alerts=_pandas(
-            alerts,
-            (
-                "day",
-                "kind",
-                "start_ts",
-                "meter_id",
-                "end_ts",
-                "value",
-                "threshold",
-                "unit",
-                "detail",
-            ),
-        ),
+        **{t.name: _pandas(spark_frames[t.name], t.column_names) for t in MART_TABLES}
     )
 
 

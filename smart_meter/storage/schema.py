@@ -172,6 +172,26 @@ TABLES = (
     """,
 )
 
+def _group_load_table(name: str, key: str) -> str:
+    """A day of summed half-hour load per group of meters (a transformer, a line)."""
+    return f"""
+    CREATE TABLE IF NOT EXISTS {name} (
+        {key} text,
+        month date,
+        day date,
+        meters int,
+        energy_mwh bigint,
+        cost decimal,
+        currency text,
+        half_hours_from timestamp,
+        half_hours_mwh frozen<list<bigint>>,
+        peak_kw double,
+        peak_at timestamp,
+        PRIMARY KEY (({key}, month), day)
+    ) WITH CLUSTERING ORDER BY (day ASC)
+    """
+
+
 BATCH_TABLES = (
     """
     CREATE TABLE IF NOT EXISTS energy_by_meter_day (
@@ -202,38 +222,8 @@ BATCH_TABLES = (
         PRIMARY KEY ((meter_id), month)
     ) WITH CLUSTERING ORDER BY (month ASC)
     """,
-    """
-    CREATE TABLE IF NOT EXISTS load_by_transformer_day (
-        transformer_id text,
-        month date,
-        day date,
-        meters int,
-        energy_mwh bigint,
-        cost decimal,
-        currency text,
-        half_hours_from timestamp,
-        half_hours_mwh frozen<list<bigint>>,
-        peak_kw double,
-        peak_at timestamp,
-        PRIMARY KEY ((transformer_id, month), day)
-    ) WITH CLUSTERING ORDER BY (day ASC)
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS load_by_line_day (
-        line_id text,
-        month date,
-        day date,
-        meters int,
-        energy_mwh bigint,
-        cost decimal,
-        currency text,
-        half_hours_from timestamp,
-        half_hours_mwh frozen<list<bigint>>,
-        peak_kw double,
-        peak_at timestamp,
-        PRIMARY KEY ((line_id, month), day)
-    ) WITH CLUSTERING ORDER BY (day ASC)
-    """,
+    _group_load_table("load_by_transformer_day", "transformer_id"),
+    _group_load_table("load_by_line_day", "line_id"),
     """
     CREATE TABLE IF NOT EXISTS completeness_by_meter_day (
         meter_id text,
