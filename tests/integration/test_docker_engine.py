@@ -83,10 +83,14 @@ def test_every_image_runs_as_a_non_root_user(
 ) -> None:
     for name, tag in images.items():
         assert client.images.get(tag).attrs["Config"]["User"] == "10001:10001", name
-        output = client.containers.run(
-            tag, entrypoint=["id", "-u"], command=[], network_mode="none", remove=True
+        container = client.containers.run(
+            tag, entrypoint=["id", "-u"], command=[], network_mode="none", detach=True
         )
-        assert output.decode().strip() == "10001", name
+        try:
+            assert container.wait(timeout=300)["StatusCode"] == 0, name
+            assert container.logs().decode().strip() == "10001", name
+        finally:
+            container.remove(force=True, v=True)  # with its anonymous volumes
 
 
 @pytest.mark.parametrize("content", ["", "  \n"])
