@@ -110,13 +110,12 @@ ASSIGNMENT = re.compile(
     (["']?)([^\s"',)}\]]*)\2"""
 )
 KEY_NOT_A_CREDENTIAL = re.compile(r"(?i)(_file|_encryption|secrets|_prefix|tokens)$")
-A_REFERENCE = re.compile(
-    r"^(?:$|\$|/run/secrets|\[|\(|\{|%s|None$|True$|False$|[A-Za-z_][\w.]*(?:\(|$)|<)"
-)
+A_REFERENCE = re.compile(r"^(?:$|\$|/run/secrets|\[|\(|\{|%s|<)")
+A_PYTHON_NAME = re.compile(r"^(?:None$|True$|False$|[A-Za-z_][\w.]*(?:\(|\[|$))")
 A_NAME = re.compile(r"^[a-z_]*(?:password|secret)[a-z_]*$")
 
 
-def committed_credentials(text: str) -> list[str]:
+def committed_credentials(text: str, python: bool = False) -> list[str]:
     """Lines holding a private key or a password-like assignment of a literal value."""
     found = []
     for line in text.splitlines():
@@ -126,7 +125,8 @@ def committed_credentials(text: str) -> list[str]:
             key, quote, value = match.groups()
             if KEY_NOT_A_CREDENTIAL.search(key):
                 continue
-            reference = A_REFERENCE.match(value) if not quote else None
+            python_name = python and A_PYTHON_NAME.match(value)
+            reference = not quote and (A_REFERENCE.match(value) or python_name)
             named = quote and (
                 not value
                 or A_NAME.match(value)
@@ -138,12 +138,15 @@ def committed_credentials(text: str) -> list[str]:
 
 
 def test_the_credential_scan_finds_literal_passwords_and_keys() -> None:
-    assert committed_credentials('password = "hunter22"')
-    assert committed_credentials("POSTGRES_PASSWORD: s3cr3t-value")
-    assert committed_credentials("-----BEGIN OPENSSH PRIVATE KEY-----")
-    assert committed_credentials("api_token='abcd1234'")
+    # the examples are assembled, so that the scan of this very file does not find them
+    literal = "hunter22"
+    assert committed_credentials("password = " + f'"{literal}"')
+    assert committed_credentials("POSTGRES_PASSWORD: " + literal)
+    assert committed_credentials("-----BEGIN OPENSSH " + "PRIVATE KEY-----")
+    assert committed_credentials("api_token=" + f"'{literal}'")
     assert not committed_credentials("SMART_METER_NATS_PASSWORD_FILE: /run/secrets/nats_password")
-    assert not committed_credentials("password = new_password()")
+    assert not committed_credentials("password = new_password()", python=True)
+    assert not committed_credentials("password=wrong_password,", python=True)
     assert not committed_credentials("INFLUXDB_ADMIN_PASSWORD: ${INFLUXDB_ADMIN_PASSWORD:?run it}")
 
 
@@ -158,5 +161,6 @@ def test_no_credential_is_committed_in_the_repository() -> None:
             text = path.read_text()
         except UnicodeDecodeError:
             continue
-        findings += [f"{name}: {line}" for line in committed_credentials(text)]
+        found = committed_credentials(text, python=name.endswith(".py"))
+        findings += [f"{name}: {line}" for line in found]
     assert findings == []
