@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from stack.credentials import ENV_PASSWORDS, PASSWORDS, compose_credentials, main
 
 
@@ -44,3 +46,12 @@ def test_an_empty_secret_file_is_replaced(tmp_path: Path) -> None:
 def test_the_cli_writes_into_the_given_folder(tmp_path: Path) -> None:
     assert main(["compose", "--folder", str(tmp_path)]) == 0
     assert (tmp_path / "secrets" / "grafana_admin_password").exists()
+
+
+def test_swarm_without_an_engine_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/none.sock")
+    assert main(["swarm"]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "no Docker engine answers" in error
