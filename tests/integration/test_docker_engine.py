@@ -93,6 +93,40 @@ def test_every_image_runs_as_a_non_root_user(
             container.remove(force=True, v=True)  # with its anonymous volumes
 
 
+MODULES = {
+    "inject": "inject",
+    "streaming-app": "streaming_app",
+    "kafka-bridge": "kafka_bridge",
+    "spark": "batch_app",
+}
+
+
+def test_each_image_runs_its_service_behind_a_password(
+    images: dict[str, str], client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """Every dependency of the service is in its image: its CLI starts (``--help``)."""
+    secret = secret_file(tmp_path, secrets.token_urlsafe(16))
+    for name, module in MODULES.items():
+        container = client.containers.run(
+            images[name],
+            ["python", "-m", module, "--help"],
+            detach=True,
+            network_mode="none",
+            environment={
+                "SMART_METER_NATS_PASSWORD_FILE": "/run/secrets/password",
+                "SMART_METER_CASSANDRA_PASSWORD_FILE": "/run/secrets/password",
+            },
+            volumes={str(secret): {"bind": "/run/secrets/password", "mode": "ro"}},
+        )
+        try:
+            status = container.wait(timeout=300)["StatusCode"]
+            output = container.logs().decode(errors="replace")
+            assert status == 0, (name, output)
+            assert "usage:" in output, (name, output)
+        finally:
+            container.remove(force=True, v=True)
+
+
 @pytest.mark.parametrize("content", ["", "  \n"])
 def test_an_empty_password_stops_each_service_with_exit_64(
     images: dict[str, str], client: docker.DockerClient, tmp_path: Path, content: str
