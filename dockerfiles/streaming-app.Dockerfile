@@ -34,4 +34,4 @@ WORKDIR /home/smart-meter
 HEALTHCHECK --interval=10s --timeout=6s --start-period=30s --retries=3 \
     CMD ["python3", "/usr/local/bin/smart-meter-healthcheck"]
 ENTRYPOINT ["/usr/local/bin/smart-meter-entrypoint"]
-CMD ["python", "-m", "streaming_app"]
+CMD ["python", "-m", "streaming_app", "run"]

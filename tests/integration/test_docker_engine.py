@@ -104,7 +104,8 @@ MODULES = {
 def test_each_image_runs_its_service_behind_a_password(
     images: dict[str, str], client: docker.DockerClient, tmp_path: Path
 ) -> None:
-    """Every dependency of the service is in its image: its CLI starts (``--help``)."""
+    """Every dependency of the service is in its image: its CLI starts (``--help``), and the
+    image's own command is the service's."""
     secret = secret_file(tmp_path, secrets.token_urlsafe(16))
     for name, module in MODULES.items():
         container = client.containers.run(
@@ -118,6 +119,8 @@ def test_each_image_runs_its_service_behind_a_password(
             },
             volumes={str(secret): {"bind": "/run/secrets/password", "mode": "ro"}},
         )
+        command = client.images.get(images[name]).attrs["Config"]["Cmd"]
+        assert name == "spark" or command[:3] == ["python", "-m", module], (name, command)
         try:
             status = container.wait(timeout=300)["StatusCode"]
             output = container.logs().decode(errors="replace")
