@@ -5,7 +5,8 @@
 
 Every password is random (``secrets.token_urlsafe``, 32 bytes). Compose gets a git-ignored
 ``compose/.env`` (user names, and the passwords of images that read them only from the
-environment) and git-ignored files under ``compose/secrets/`` (mode 0600). Swarm gets
+environment, mode 0600) and git-ignored files under ``compose/secrets/`` (a folder of
+mode 0700; the files 0644 so that the containers' non-root user reads them). Swarm gets
 Docker secrets ``smart_meter_<name>`` (prefix: ``--prefix``) on the engine of
 ``DOCKER_HOST`` (default: the project's own engine). Existing credentials are kept
 unless ``--force`` is given.
@@ -55,13 +56,22 @@ def new_password() -> str:
     return secrets.token_urlsafe(32)
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only (replacing it if present)."""
+def write_private(path: Path, text: str, mode: int = 0o600) -> None:
+    """Write ``text`` to ``path`` with ``mode`` (replacing it if present)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     path.unlink(missing_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(descriptor, "w") as target:
         target.write(text)
+    path.chmod(mode)
+
+
+def write_secret_file(path: Path, text: str) -> None:
+    """A Compose file secret: in a folder only its owner can enter (0700), the file itself
+    0644, because Compose bind-mounts it with the host's mode and the services run as a
+    non-root user (uid 10001) in their containers."""
+    write_private(path, text, mode=0o644)
+    path.parent.chmod(0o700)
 
 
 def compose_credentials(folder: Path = COMPOSE_DIR, force: bool = False) -> list[str]:
@@ -72,7 +82,7 @@ def compose_credentials(folder: Path = COMPOSE_DIR, force: bool = False) -> list
         if path.exists() and path.read_text().strip() and not force:
             lines.append(f"{path} kept")
             continue
-        write_private(path, new_password() + "\n")
+        write_secret_file(path, new_password() + "\n")
         lines.append(f"{path} written")
     env_file = folder / ".env"
     if env_file.exists() and not force:

@@ -95,7 +95,7 @@ def test_compose_config_validates_with_generated_credentials(
     password = (folder / "secrets" / "nats_password").read_text().strip()
     assert len(password) >= 40
     assert password not in config  # a file-based secret never appears in the environment
-    assert oct((folder / "secrets" / "nats_password").stat().st_mode & 0o777) == "0o600"
+    assert (folder / "secrets").stat().st_mode & 0o777 == 0o700
 
     second = run(generate, cwd=PROJECT_ROOT)
     assert "written" not in second
@@ -110,7 +110,7 @@ ASSIGNMENT = re.compile(
     (["']?)([^\s"',)}\]]*)\2"""
 )
 KEY_NOT_A_CREDENTIAL = re.compile(r"(?i)(_file|_encryption|secrets|_prefix|tokens)$")
-A_REFERENCE = re.compile(r"^(?:$|\$|/run/secrets|\[|\(|\{|%s|<)")
+A_REFERENCE = re.compile(r"^(?:$|\$|/run/secrets|\[|\(|\{|%s|<|#)")
 A_PYTHON_NAME = re.compile(r"^(?:None$|True$|False$|[A-Za-z_][\w.]*(?:\(|\[|$))")
 A_NAME = re.compile(r"^[a-z_]*(?:password|secret)[a-z_]*$")
 
@@ -147,6 +147,7 @@ def test_the_credential_scan_finds_literal_passwords_and_keys() -> None:
     assert not committed_credentials("SMART_METER_NATS_PASSWORD_FILE: /run/secrets/nats_password")
     assert not committed_credentials("password = new_password()", python=True)
     assert not committed_credentials("password=wrong_password,", python=True)
+    assert not committed_credentials("for name in PASSWORDS:  # one per secret", python=True)
     assert not committed_credentials("INFLUXDB_ADMIN_PASSWORD: ${INFLUXDB_ADMIN_PASSWORD:?run it}")
 
 

@@ -15,8 +15,9 @@ def test_compose_credentials_are_random_private_files(tmp_path: Path) -> None:
     values = {name: (tmp_path / "secrets" / name).read_text().strip() for name in PASSWORDS}
     assert len(set(values.values())) == len(PASSWORDS)
     assert all(len(value) >= 40 for value in values.values())
-    for name in PASSWORDS:
-        assert (tmp_path / "secrets" / name).stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "secrets").stat().st_mode & 0o777 == 0o700  # nobody else enters
+    for name in PASSWORDS:  # readable by the containers' user through the bind mount
+        assert (tmp_path / "secrets" / name).stat().st_mode & 0o777 == 0o644
     assert (tmp_path / ".env").stat().st_mode & 0o777 == 0o600
 
 
