@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from stack.base import LocalService, ServiceStatus
 from stack.cassandra import CassandraService
+from stack.docker import DockerService
 from stack.errors import StackError
 from stack.influxdb import InfluxDBService
 from stack.kafka import KafkaService
@@ -23,6 +24,10 @@ SERVICE_CLASSES: tuple[type[LocalService], ...] = (
     PostgresService,
 )
 SERVICE_NAMES = tuple(cls.name for cls in SERVICE_CLASSES)
+OPT_IN_CLASSES: tuple[type[LocalService], ...] = (DockerService,)
+"""Started only when named (``up docker``); a plain ``down`` stops them when they run."""
+OPT_IN_NAMES = tuple(cls.name for cls in OPT_IN_CLASSES)
+ALL_NAMES = SERVICE_NAMES + OPT_IN_NAMES
 
 
 @dataclass(frozen=True)
@@ -43,14 +48,15 @@ class LocalStack:
 
     def __init__(self, settings: StackSettings | None = None) -> None:
         self.settings = settings or StackSettings()
-        self.services = {cls.name: cls(self.settings) for cls in SERVICE_CLASSES}
+        classes = SERVICE_CLASSES + OPT_IN_CLASSES
+        self.services = {cls.name: cls(self.settings) for cls in classes}
 
     def select(self, names: Iterable[str] | None) -> list[LocalService]:
         chosen = list(names) if names else list(SERVICE_NAMES)
         unknown = [name for name in chosen if name not in self.services]
         if unknown:
             raise StackError(
-                f"unknown service {', '.join(unknown)}; choose from {', '.join(SERVICE_NAMES)}"
+                f"unknown service {', '.join(unknown)}; choose from {', '.join(ALL_NAMES)}"
             )
         return [self.services[name] for name in chosen]
 
@@ -82,5 +88,11 @@ class LocalStack:
         return [service.status() for service in self.select(names)]
 
     def down(self, names: Iterable[str] | None = None) -> dict[str, bool]:
-        """Stop the recorded processes; map of service name to 'was running'."""
-        return {service.name: service.stop() for service in reversed(self.select(names))}
+        """Stop the recorded processes; map of service name to 'was running'.
+
+        Without names: every default server, and the opt-in ones that are running."""
+        chosen = self.select(names)
+        if not names:
+            running = [self.services[name] for name in OPT_IN_NAMES]
+            chosen += [service for service in running if service.running_process() is not None]
+        return {service.name: service.stop() for service in reversed(chosen)}

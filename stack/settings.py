@@ -46,6 +46,16 @@ class StackSettings(BaseSettings):
     )
 
     @property
+    def docker_socket(self) -> Path:
+        """The unix socket of the project's own Docker engine (``up docker``)."""
+        return self.state_dir / "docker" / "docker.sock"
+
+    @property
+    def docker_host(self) -> str:
+        """``DOCKER_HOST`` of the project's own engine, for the Docker SDK and CLI."""
+        return f"unix://{self.docker_socket}"
+
+    @property
     def secrets_dir(self) -> Path:
         """Generated credentials (git-ignored with the state folder, mode 0700)."""
         return self.state_dir / "secrets"
