@@ -4,7 +4,9 @@
     python start_services.py status [SERVICE ...]  one line per service
     python start_services.py down [SERVICE ...]    stop exactly what the project started
 
-Services: nats, cassandra, kafka, influxdb, postgres (default: all). The same functions
+Services: nats, cassandra, kafka, influxdb, postgres (default: all of these), and the
+opt-in nats-cluster (three clustered NATS nodes, started only when named; a plain
+``down`` stops it too). The same functions
 (``up()``, ``status()``, ``down()``) are what the interactive REPL exposes, with
 ``run_app_batch(job, first_day, last_day, meters=None)`` for the Spark batch jobs
 (``python -m batch_app --help``).
@@ -17,7 +19,7 @@ import sys
 
 from batch_app.api import run_app_batch
 from stack.errors import StackError
-from stack.manager import SERVICE_NAMES, LocalStack
+from stack.manager import OPT_IN_GROUPS, SERVICE_NAMES, LocalStack
 
 __all__ = ["down", "run_app_batch", "status", "up"]
 
@@ -49,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("command", choices=("up", "status", "down"))
-    parser.add_argument("services", nargs="*", metavar="SERVICE", help=", ".join(SERVICE_NAMES))
+    names = [*SERVICE_NAMES, *OPT_IN_GROUPS]
+    parser.add_argument("services", nargs="*", metavar="SERVICE", help=", ".join(names))
     args = parser.parse_args(argv)
     try:
         if args.command == "up":

@@ -13,6 +13,7 @@ from batch_app.jobs import JOBS, JobContext
 from batch_app.progress import Stages
 from batch_app.settings import BatchSettings
 from batch_app.spark import spark_session
+from smart_meter.credentials import CredentialsError
 from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.session import open_session
 
@@ -57,6 +58,10 @@ def run_app_batch(
     names = job_names(job)
     settings = settings or BatchSettings()
     connections = connections or ConnectionSettings()
+    try:
+        connections.check_credentials()
+    except CredentialsError as error:
+        raise BatchError(str(error)) from None
     say = Stages(job, quiet=quiet)
     if "mart" in names and not meters:
         check_reachable(

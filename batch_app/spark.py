@@ -89,6 +89,11 @@ def spark_session(
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
     )
+    credentials = connections.cassandra_credentials()
+    if credentials is not None:
+        builder = builder.config("spark.cassandra.auth.username", credentials.username).config(
+            "spark.cassandra.auth.password", credentials.password
+        )
     with output_to(spark_log(app_name.replace(" ", "-"))):
         session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")

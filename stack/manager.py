@@ -1,4 +1,8 @@
-"""The local stack as a whole: ``up``, ``status``, ``down`` over every server."""
+"""The local stack as a whole: ``up``, ``status``, ``down`` over every server.
+
+A plain ``up`` or ``status`` covers the default servers; opt-in groups (``nats-cluster``:
+three clustered NATS nodes) start only when named, and a plain ``down`` stops them too.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from stack.errors import StackError
 from stack.influxdb import InfluxDBService
 from stack.kafka import KafkaService
 from stack.nats import NatsService
+from stack.nats_cluster import NODE_CLASSES
 from stack.postgres import PostgresService
 from stack.settings import StackSettings
 
@@ -23,6 +28,8 @@ SERVICE_CLASSES: tuple[type[LocalService], ...] = (
     PostgresService,
 )
 SERVICE_NAMES = tuple(cls.name for cls in SERVICE_CLASSES)
+OPT_IN_GROUPS: dict[str, tuple[type[LocalService], ...]] = {"nats-cluster": NODE_CLASSES}
+OPT_IN_NAMES = tuple(cls.name for group in OPT_IN_GROUPS.values() for cls in group)
 
 
 @dataclass(frozen=True)
@@ -43,15 +50,21 @@ class LocalStack:
 
     def __init__(self, settings: StackSettings | None = None) -> None:
         self.settings = settings or StackSettings()
-        self.services = {cls.name: cls(self.settings) for cls in SERVICE_CLASSES}
+        every = (*SERVICE_CLASSES, *(c for group in OPT_IN_GROUPS.values() for c in group))
+        self.services = {cls.name: cls(self.settings) for cls in every}
 
-    def select(self, names: Iterable[str] | None) -> list[LocalService]:
-        chosen = list(names) if names else list(SERVICE_NAMES)
+    def select(self, names: Iterable[str] | None, opt_in: bool = False) -> list[LocalService]:
+        """The named services (a group's name stands for its nodes); none named: the
+        default servers, and the opt-in ones too with ``opt_in``."""
+        default = [*SERVICE_NAMES, *OPT_IN_NAMES] if opt_in else list(SERVICE_NAMES)
+        chosen: list[str] = []
+        for name in list(names) if names else default:
+            group = OPT_IN_GROUPS.get(name, ())
+            chosen.extend([cls.name for cls in group] or [name])
         unknown = [name for name in chosen if name not in self.services]
         if unknown:
-            raise StackError(
-                f"unknown service {', '.join(unknown)}; choose from {', '.join(SERVICE_NAMES)}"
-            )
+            choices = ", ".join([*SERVICE_NAMES, *OPT_IN_GROUPS])
+            raise StackError(f"unknown service {', '.join(unknown)}; choose from {choices}")
         return [self.services[name] for name in chosen]
 
     def up(self, names: Iterable[str] | None = None) -> list[UpResult]:
@@ -83,4 +96,5 @@ class LocalStack:
 
     def down(self, names: Iterable[str] | None = None) -> dict[str, bool]:
         """Stop the recorded processes; map of service name to 'was running'."""
-        return {service.name: service.stop() for service in reversed(self.select(names))}
+        chosen = self.select(names, opt_in=True)
+        return {service.name: service.stop() for service in reversed(chosen)}

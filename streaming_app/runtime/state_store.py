@@ -29,17 +29,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import orjson
+from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError
 from nats.js.kv import KeyValue
 
+from smart_meter.nats_errors import is_transient
 from streaming_app.runtime.fencing import FencedPartition, LeaseLostError
 
 log = logging.getLogger(__name__)
 ENVELOPE_VERSION = 1
 TAKE_ATTEMPTS = 5  # a previous owner's last batch may land between a load and the take
 TIMEOUT_ATTEMPTS = 5  # a request that timed out may have landed: fenced writes tell
+SAVE_RETRY_S = 0.5  # more each attempt: a cluster's stream elects a leader in seconds
 _PLAIN_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -221,10 +224,11 @@ class StateStore:
             try:
                 await self._save(fenced, meters, gone, checkpoint)
                 return
-            except TimeoutError as error:
-                if attempt == TIMEOUT_ATTEMPTS:
+            except (NatsError, TimeoutError) as error:
+                if not is_transient(error) or attempt == TIMEOUT_ATTEMPTS:
                     raise
-                log.warning("partition %d: saving timed out (%r); again", partition, error)
+                log.warning("partition %d: saving failed (%r); again", partition, error)
+                await asyncio.sleep(SAVE_RETRY_S * attempt)
 
     async def _save(
         self,

@@ -14,12 +14,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 
+from smart_meter.nats_errors import is_transient
 from streaming_app.runtime.batching import BatchBuilder, Built, Incoming
 from streaming_app.runtime.commit import Commit, Committer, Fence
 from streaming_app.runtime.consumer import open_consumer
@@ -29,6 +32,7 @@ from streaming_app.settings import AppSettings
 from streaming_app.validation import ValidationSettings
 
 log = logging.getLogger(__name__)
+FETCH_RETRY_S = 0.5  # after a fetch that failed for a passing reason (a NATS node lost)
 
 
 @dataclass
@@ -126,6 +130,13 @@ class PartitionWorker:
         try:
             return await subscription.fetch(settings.fetch_batch, timeout=settings.fetch_timeout_s)
         except (NatsTimeoutError, TimeoutError):
+            return []
+        except NatsError as error:
+            if not is_transient(error):
+                raise
+            log.warning("partition %d: fetch failed (%r); again", self.partition, error)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), FETCH_RETRY_S)
             return []
 
     async def _build(self, messages: list[Msg], now_ms: int, evict: bool) -> Built:
