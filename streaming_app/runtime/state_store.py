@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 ENVELOPE_VERSION = 1
 TAKE_ATTEMPTS = 5  # a previous owner's last batch may land between a load and the take
 TIMEOUT_ATTEMPTS = 5  # a request that timed out may have landed: fenced writes tell
+WATCH_STALL_S = 10.0  # no entry for this long while loading: NATS TimeoutError (transient)
 SAVE_RETRY_S = 0.5  # more each attempt: a cluster's stream elects a leader in seconds
 _PLAIN_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -267,7 +268,8 @@ class StateStore:
         watcher = await self.kv.watch(f"m.p{partition}.>")
         meters, revisions = [], {}
         try:
-            async for found in watcher:
+            while True:  # bounded: a watcher whose server was lost must not hang the take
+                found = await watcher.updates(timeout=WATCH_STALL_S)  # type: ignore[no-untyped-call]
                 if found is None:
                     if not await self._has_meter_keys(partition):
                         break
