@@ -98,34 +98,48 @@ def write_secret(folder: Path, name: str, value: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def auth_servers(
-    stack: LocalStack, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[StackSettings, Path]]:
-    """InfluxDB with auth and its admin confirmed, NATS with a user; both stopped after."""
-    folder = tmp_path_factory.mktemp("auth")
-    settings = StackSettings(
+def throwaway_settings(folder: Path) -> StackSettings:
+    return StackSettings(
         state_dir=folder / "state",
         influxdb_port=free_port(),
         influxdb_rpc_port=free_port(),
         nats_port=free_port(),
         nats_monitor_port=free_port(),
     )
+
+
+@pytest.fixture(scope="module")
+def auth_influxdb(
+    stack: LocalStack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[StackSettings, Path]]:
+    """InfluxDB with auth (the shared stack's binary) and its admin confirmed; stopped after."""
+    folder = tmp_path_factory.mktemp("influxdb-auth")
+    settings = throwaway_settings(folder)
     influxdb = AuthInfluxDB(settings)
-    servers = [influxdb, AuthNats(settings)]
     try:
-        for server in servers:
-            server.install()
-            server.wait_healthy(server.start())
-        url = influxdb.url
+        influxdb.install()
+        influxdb.wait_healthy(influxdb.start())
         create = f"CREATE USER \"{ADMIN}\" WITH PASSWORD '{PASSWORD}' WITH ALL PRIVILEGES"
-        status, body = influx_query(url, create, {})
+        status, body = influx_query(influxdb.url, create, {})
         assert status == 200, body
-        confirm_admin(url, {"Authorization": basic(ADMIN, PASSWORD)})
+        confirm_admin(influxdb.url, {"Authorization": basic(ADMIN, PASSWORD)})
         yield settings, folder
     finally:
-        for server in servers:
-            server.stop()
+        influxdb.stop()
+
+
+@pytest.fixture(scope="module")
+def auth_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StackSettings, Path]]:
+    """nats-server with one user and password, on its own ports; stopped after."""
+    folder = tmp_path_factory.mktemp("nats-auth")
+    settings = throwaway_settings(folder)
+    server = AuthNats(settings)
+    try:
+        server.install()
+        server.wait_healthy(server.start())
+        yield settings, folder
+    finally:
+        server.stop()
 
 
 def basic(username: str, password: str) -> str:
@@ -146,9 +160,9 @@ def influx_connections(
 
 
 def test_influxdb_clients_connect_with_the_credentials(
-    auth_servers: tuple[StackSettings, Path],
+    auth_influxdb: tuple[StackSettings, Path],
 ) -> None:
-    settings, folder = auth_servers
+    settings, folder = auth_influxdb
     connections = influx_connections(settings, folder, PASSWORD)
     assert write_lines(connections, ["credentials_probe value=1 1700000000000"]) == 1
     sink = MetricsSink(
@@ -160,9 +174,9 @@ def test_influxdb_clients_connect_with_the_credentials(
 
 @pytest.mark.parametrize("password", [None, "not-the-password"], ids=["anonymous", "wrong"])
 def test_without_the_password_influxdb_refuses(
-    auth_servers: tuple[StackSettings, Path], password: str | None
+    auth_influxdb: tuple[StackSettings, Path], password: str | None
 ) -> None:
-    settings, folder = auth_servers
+    settings, folder = auth_influxdb
     connections = influx_connections(settings, folder, password)
     sink = MetricsSink(
         connections.influxdb_url, "credentials_test", credentials=connections.influxdb_credentials()
@@ -186,9 +200,9 @@ def nats_connections(
 
 
 def test_nats_clients_connect_with_the_credentials(
-    auth_servers: tuple[StackSettings, Path],
+    auth_nats: tuple[StackSettings, Path],
 ) -> None:
-    settings, folder = auth_servers
+    settings, folder = auth_nats
     connections = nats_connections(settings, folder, NATS_PASSWORD)
 
     async def scenario() -> None:
@@ -208,9 +222,9 @@ def test_nats_clients_connect_with_the_credentials(
 
 @pytest.mark.parametrize("password", [None, "not-the-password"], ids=["anonymous", "wrong"])
 def test_without_the_password_nats_refuses(
-    auth_servers: tuple[StackSettings, Path], password: str | None
+    auth_nats: tuple[StackSettings, Path], password: str | None
 ) -> None:
-    settings, folder = auth_servers
+    settings, folder = auth_nats
     connections = nats_connections(settings, folder, password)
     errors: list[Exception] = []
 
