@@ -42,6 +42,7 @@ from tests.integration.streaming_app_readback import drop_keyspace, rows
 from tests.integration.streaming_app_support import (
     PARTITIONS,
     START,
+    AppNames,
     Names,
     delete_deployment,
     remaining,
@@ -110,6 +111,19 @@ async def kill_leader(nc: NatsClient, cluster: LocalStack, stream: str) -> str:
     return leader
 
 
+async def wait_for_consumers(nc: NatsClient, app: AppNames, process: AppProcess) -> None:
+    """Until the app has a durable on every partition: its streams and buckets (3 copies
+    each, which needs every node) exist by then, before any node is lost."""
+    js = nc.jetstream(timeout=30)
+
+    async def every_partition_bound() -> bool:
+        assert process.alive(), process.log_text()[-3000:]
+        names = {info.name for info in await js.consumers_info(app.input.stream)}
+        return all(f"{app.durable_prefix}-p{p}" in names for p in range(PARTITIONS))
+
+    await wait_for(every_partition_bound, 240, "a consumer on every partition", poll_s=1.0)
+
+
 async def publish_killing_the_leader(
     nc: NatsClient, cluster: LocalStack, names: Names, readings: list[Reading]
 ) -> tuple[ReadingPublisher, int]:
@@ -162,6 +176,7 @@ async def test_losing_the_stream_leader_under_load_loses_and_duplicates_nothing(
         env = app.env(on_cluster, LEASE_TTL_S=20.0, RENEW_INTERVAL_S=2.0, ACK_WAIT_S=30.0)
         env["SMART_METER_STREAMS_REPLICAS"] = str(COPIES)
         process = AppProcess(env, tmp_path / "app.log")
+        await wait_for_consumers(nc, app, process)
 
         publisher, killed_at = await publish_killing_the_leader(nc, cluster, names, readings)
         assert 0 < killed_at < len(readings), "the node was not lost while publishing"
