@@ -14,7 +14,7 @@ from nats.errors import (
     StaleConnectionError,
 )
 from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.errors import APIError, NoStreamResponseError
+from nats.js.errors import APIError, NoStreamResponseError, ServiceUnavailableError
 
 SERVICE_UNAVAILABLE = 503
 TRANSIENT_JS_ERR_CODES = frozenset({10158})
@@ -25,6 +25,7 @@ TRANSIENT_NATS_ERRORS: tuple[type[BaseException], ...] = (
     NatsTimeoutError,
     NoRespondersError,
     NoStreamResponseError,
+    ServiceUnavailableError,  # a 503 status message carries no code: its class says it
     ConnectionReconnectingError,
     StaleConnectionError,
 )

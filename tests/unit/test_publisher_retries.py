@@ -92,8 +92,14 @@ def leader_lost() -> APIError:
 
 @pytest.mark.parametrize(
     "error",
-    [NatsTimeoutError(), NoRespondersError(), service_unavailable(), leader_lost()],
-    ids=["timeout", "no-responders", "503", "10158"],
+    [
+        NatsTimeoutError(),
+        NoRespondersError(),
+        service_unavailable(),
+        ServiceUnavailableError(),
+        leader_lost(),
+    ],
+    ids=["timeout", "no-responders", "503", "503-status", "10158"],
 )
 async def test_passing_failures_are_retried_and_every_reading_is_stored_once_in_order(
     error: Exception,
@@ -130,6 +136,7 @@ def test_which_failures_are_transient() -> None:
     assert is_transient(TimeoutError())
     assert is_transient(NoRespondersError())
     assert is_transient(service_unavailable())
+    assert is_transient(ServiceUnavailableError())  # as a fetch's 503 status raises it
     assert is_transient(leader_lost())
     assert not is_transient(BadRequestError(code=400, err_code=10058, description="bad"))
     assert not is_transient(ValueError("not a NATS error"))
