@@ -24,7 +24,7 @@ from smart_meter.nats_errors import is_transient
 from streaming_app.runtime.commit import BatchAbandonedError
 from streaming_app.runtime.fencing import LeaseLostError
 from streaming_app.runtime.ownership import Coordinator, Lease, plan
-from streaming_app.runtime.worker import PartitionWorker, WorkerContext
+from streaming_app.runtime.worker import DeliveryGapError, PartitionWorker, WorkerContext
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 10.0
@@ -149,7 +149,7 @@ class Replica:
         if task.cancelled():
             return
         error = task.exception()
-        if isinstance(error, LeaseLostError | BatchAbandonedError) or (
+        if isinstance(error, LeaseLostError | BatchAbandonedError | DeliveryGapError) or (
             error is not None and is_transient(error)
         ):
             log.warning("partition %d: %r; handing it back", partition, error)
