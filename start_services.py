@@ -4,8 +4,9 @@
     python start_services.py status [SERVICE ...]  one line per service
     python start_services.py down [SERVICE ...]    stop exactly what the project started
 
-Services: nats, cassandra, kafka, influxdb, postgres (default: all), and the opt-in docker
-(the project's own Docker engine: only when named; a plain ``down`` stops it too).
+Services: nats, cassandra, kafka, influxdb, postgres (default: all of these), and the
+opt-in groups docker (the project's own Docker engine) and nats-cluster (three clustered
+NATS nodes): those start only when named, and a plain ``down`` stops them too.
 The same functions (``up()``, ``status()``, ``down()``) are what the interactive REPL exposes, with
 ``run_app_batch(job, first_day, last_day, meters=None)`` for the Spark batch jobs
 (``python -m batch_app --help``).

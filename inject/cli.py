@@ -30,7 +30,7 @@ from smart_meter.cli_args import (
     utc_time,
     whole_int,
 )
-from smart_meter.settings import ConnectionSettings
+from smart_meter.settings import checked_connections
 from smart_meter.subjects import READINGS_PREFIX, READINGS_STREAM, ReadingsDestination
 
 PROG = "python -m inject"
@@ -77,7 +77,7 @@ def options_from(args: argparse.Namespace, now: datetime) -> InjectOptions:
         replica=args.replica,
         replicas=args.replicas,
     )
-    settings = ConnectionSettings()
+    settings = checked_connections()
     profile: ProfileName = args.faults
     return InjectOptions(
         fleet=fleet,
@@ -89,6 +89,7 @@ def options_from(args: argparse.Namespace, now: datetime) -> InjectOptions:
         max_in_flight=args.max_in_flight,
         ground_truth=args.ground_truth,
         nats_url=args.nats_url or settings.nats_url,
+        nats_credentials=settings.nats_credentials(),
         partitions=settings.partitions,
         destination=ReadingsDestination(args.stream, args.subject_prefix),
     )
