@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> str:
             f"{len(data.estimates)} estimated intervals"
         )
     files = write_templates(connections, args.output, args.driver)
-    return how_to_use(files, connections)
+    return how_to_use(files, connections, files.driver)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

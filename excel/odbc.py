@@ -36,6 +36,7 @@ class OdbcFiles:
 
     folder: Path
     written: tuple[Path, ...]
+    driver: Path
 
     @property
     def odbcinst(self) -> Path:
@@ -103,14 +104,10 @@ def dsn_connection_string(connections: ConnectionSettings, dsn: str = DSN) -> st
 def write_templates(
     connections: ConnectionSettings, folder: Path, driver: Path | None = None
 ) -> OdbcFiles:
-    """The four files in ``folder`` (made if missing); the driver found if not given."""
-    driver = driver or odbc_driver_path()
-    if driver is None:
-        expected = ", ".join(str(p) for p in ODBC_DRIVER_CANDIDATES)
-        raise ExcelError(
-            f"no PostgreSQL ODBC driver at {expected}: install it "
-            "(`apt-get install odbc-postgresql unixodbc`) or give its path with --driver"
-        )
+    """The four files in ``folder`` (made if missing); the installed driver if not given,
+    else where ``odbc-postgresql`` puts it on x86_64 (the templates are for other machines
+    too: a Windows user needs only the ``.dsn``)."""
+    driver = driver or odbc_driver_path() or ODBC_DRIVER_CANDIDATES[0]
     contents = {
         "odbcinst.ini": odbcinst_ini(driver),
         "odbc.ini": odbc_ini(connections),
@@ -123,13 +120,19 @@ def write_templates(
             (folder / name).write_text(text)
     except OSError as error:
         raise ExcelError(f"cannot write ODBC templates to {folder}: {error.strerror}") from None
-    return OdbcFiles(folder, tuple(folder / name for name in contents))
+    return OdbcFiles(folder, tuple(folder / name for name in contents), driver)
 
 
-def how_to_use(files: OdbcFiles, connections: ConnectionSettings) -> str:
+def how_to_use(files: OdbcFiles, connections: ConnectionSettings, driver: Path) -> str:
     """What to type next, with unixODBC."""
+    missing = (
+        ""
+        if driver.exists()
+        else (f"note: {driver} is not installed here: `apt-get install odbc-postgresql unixodbc`\n")
+    )
     return (
         f"wrote {', '.join(p.name for p in files.written)} to {files.folder}\n"
+        f"{missing}"
         "use them with unixODBC:\n"
         f"  export ODBCSYSINI={files.folder} ODBCINI={files.odbc_ini}\n"
         f"  isql -v {DSN} {connections.postgres_user} "

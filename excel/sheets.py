@@ -107,7 +107,7 @@ def daily_columns(currency: str | None) -> tuple[Column[DailyRow], ...]:
     cost_title = f"Cost ({currency})" if currency else "Cost"
     return (
         Column("Meter", lambda r: r.meter_id, 14),
-        Column("Day (UTC)", lambda r: r.day, 12, DAY_FORMAT),
+        Column("Day", lambda r: r.day, 12, DAY_FORMAT),
         Column("Energy (kWh)", lambda r: r.energy_mwh / 1_000_000, 12, KWH_FORMAT),
         Column(cost_title, lambda r: r.cost, 11, MONEY_FORMAT),
         Column("Currency", lambda r: r.currency, 9),
@@ -142,7 +142,7 @@ def add_daily(book: Workbook, data: ExportData, title: str) -> Worksheet:
     if totals:
         at = len(columns) + 2
         summary: tuple[Column[DayTotal], ...] = (
-            Column("Day (UTC)", lambda t: t.day, 12, DAY_FORMAT),
+            Column("Day", lambda t: t.day, 12, DAY_FORMAT),
             Column("All meters (kWh)", lambda t: t.energy_kwh, 12, KWH_FORMAT),
             Column(f"All meters: {columns[3].title}", lambda t: t.cost, 12, MONEY_FORMAT),
         )

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from cassandra import DriverException
 from openpyxl import Workbook
 
 from excel.errors import EmptySelectionError, ExcelError
@@ -41,6 +42,7 @@ def read_selection(
 ) -> ExportData:
     """The meters' (or every meter's, for ``["all"]``) rows over the UTC days."""
     session = connect(connections)
+    address = f"{','.join(connections.cassandra_hosts)}:{connections.cassandra_port}"
     try:
         reader = Reader(session, progress.advance)
         wanted = list(meters)
@@ -51,6 +53,12 @@ def read_selection(
         partitions = len(wanted) * (days + 3 * months) + days * min(len(wanted), 16)
         progress.start(partitions)
         data = reader.export(wanted, first, last) if wanted else ExportData(first, last)
+    except DriverException as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ExcelError(
+            f"Cassandra at {address} failed while reading ({type(error).__name__}: "
+            f"{reason[:200]}); try again, or export fewer meters or days"
+        ) from None
     finally:
         session.cluster.shutdown()
     if not data.readings:

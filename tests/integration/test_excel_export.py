@@ -203,7 +203,7 @@ def test_libreoffice_prints_the_workbook_with_its_charts(
     PICTURES.mkdir(parents=True, exist_ok=True)
     for old in PICTURES.glob("export-*.png"):
         old.unlink()
-    pictures = pdf_to_png(pdf, PICTURES / "export", dpi=70)
+    pictures = pdf_to_png(pdf, PICTURES / "export", dpi=100)
     assert len(pictures) == pages
     assert all(p.stat().st_size > 10_000 for p in pictures)
     print(f"\nthe rendered workbook: {PICTURES} ({pages} pages, first {pictures[0]})")

@@ -111,12 +111,22 @@ def test_the_dsn_connection_string_takes_the_password_from_its_file(tmp_path: Pa
         dsn_connection_string(ConnectionSettings(postgres_password_file=tmp_path / "none"))
 
 
-def test_odbc_without_a_driver_says_how_to_install_it(
+def test_odbc_without_a_driver_writes_the_templates_and_says_how_to_install_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("excel.odbc.odbc_driver_path", lambda: None)
-    assert main(["odbc", "-o", str(tmp_path)]) == 1
-    assert "apt-get install odbc-postgresql unixodbc" in one_line(capsys.readouterr().err)
+    monkeypatch.setenv("SMART_METER_POSTGRES_HOST", "mart.example")
+    assert main(["odbc", "-o", str(tmp_path)]) == 0
+    said = capsys.readouterr().out
+    assert (
+        "apt-get install odbc-postgresql unixodbc" in said
+        or Path("/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so").exists()
+    )
+    assert "Servername = mart.example" in (tmp_path / "odbc.ini").read_text()
+    assert (
+        "Driver = /usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"
+        in (tmp_path / "odbcinst.ini").read_text()
+    )
 
 
 def drawn(partitions: int, quiet: bool = False) -> str:
