@@ -17,6 +17,17 @@ from excel.source import Reader, connect, days_of, months_of
 from smart_meter.settings import ConnectionSettings
 
 ALL_METERS = "all"
+EXCEL_MAX_ROWS = 1_048_576
+"""Rows of an Excel sheet, the header included."""
+
+
+def check_fits(data: ExportData) -> None:
+    """Refuse a selection whose readings do not fit on one sheet."""
+    if len(data.readings) >= EXCEL_MAX_ROWS:
+        raise ExcelError(
+            f"{len(data.readings):,} readings do not fit on one sheet (Excel holds "
+            f"{EXCEL_MAX_ROWS - 1:,} rows under its header): export fewer meters or days"
+        )
 
 
 def build_workbook(data: ExportData) -> Workbook:
@@ -84,6 +95,7 @@ def export(
     progress = progress or ExportProgress(quiet=True)
     with progress:
         data = read_selection(connections, meters, first, last, progress)
+        check_fits(data)
         progress.say(f"writing {len(data.readings)} readings to {path}")
         book = build_workbook(data)
         try:

@@ -8,15 +8,17 @@ from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 from openpyxl.chart import BarChart, ScatterChart
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from excel.charts import MAX_METER_SERIES
+from excel.errors import ExcelError
 from excel.rows import DailyRow, EventRow, ExportData, ReadingRow
 from excel.sheets import DAILY, ESTIMATED, EVENTS, READINGS, reading_lines
-from excel.workbook import build_workbook
+from excel.workbook import EXCEL_MAX_ROWS, build_workbook, check_fits
 
 START = datetime(2024, 3, 4, tzinfo=UTC)
 
@@ -149,3 +151,11 @@ def test_an_empty_sheet_says_so_instead_of_drawing_an_empty_chart() -> None:
 def test_interval_energy_restarts_at_each_meter() -> None:
     rows = [reading("A", 0, 10.0), reading("A", 1, 30.0), reading("B", 0, 500.0)]
     assert [line.interval_kwh for line in reading_lines(rows)] == [None, 0.02, None]
+
+
+def test_more_readings_than_a_sheet_holds_are_refused() -> None:
+    data = sample()
+    data.readings = data.readings * (EXCEL_MAX_ROWS // len(data.readings) + 1)
+    with pytest.raises(ExcelError, match="do not fit on one sheet"):
+        check_fits(data)
+    check_fits(sample())
