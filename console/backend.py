@@ -76,6 +76,9 @@ class Backend(Protocol):
     def stop(self, kind: ServiceKind) -> bool:
         """Stop every replica; True if something was running."""
 
+    def stop_all(self) -> list[str]:
+        """Stop every service this console started; one line each."""
+
     def rows(self) -> list[ServiceRow]:
         """One row per service (rates added by the console)."""
 

@@ -81,6 +81,13 @@ class LocalBackend:
         self.stop_replicas(kind, keep=0)
         return was_running
 
+    def stop_all(self) -> list[str]:
+        order = ("inject", "kafka-bridge", "streaming-app")  # producers first
+        return [
+            f"{name:<14} {'stopped' if self.stop(SERVICES[name]) else 'was not running'}"
+            for name in order
+        ]
+
     def rows(self) -> list[ServiceRow]:
         return [self.row(kind) for kind in SERVICES.values()]
 
@@ -92,7 +99,7 @@ class LocalBackend:
         return "\n".join(f"== {log.name}\n{tail(log, lines)}" for log in logs)
 
     def down(self) -> list[str]:
-        lines = [f"{kind.name:<14} stopped" for kind in SERVICES.values() if self.stop(kind)]
+        lines = self.stop_all()
         for name, was_running in LocalStack().down().items():
             lines.append(f"{name:<14} {'stopped' if was_running else 'was not running'}")
         return lines

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from console.errors import ConsoleError
 from console.verbs import Console
 from smart_meter.cli_args import OneLineParser, positive_float, positive_int, whole_int
+from stack.errors import StackError
 
 BACKENDS = ("local", "swarm")
 
@@ -34,8 +35,14 @@ def make_console(backend: str) -> Console:
 
 
 def build_parser(backend: str) -> argparse.ArgumentParser:
-    parser = OneLineParser(prog=f"python start_services.py {backend}", description=__doc__)
-    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=OneLineParser)
+    parser = OneLineParser(
+        prog=f"python start_services.py {backend}",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verbs = parser.add_subparsers(
+        dest="verb", required=True, parser_class=OneLineParser, metavar="VERB"
+    )
     verbs.add_parser("up")
     verbs.add_parser("status")
     verbs.add_parser("down")
@@ -81,4 +88,7 @@ def run_shell(backend: str, argv: Sequence[str]) -> int:
     except ConsoleError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
+    except StackError as error:  # the local stack could not start or stop
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0

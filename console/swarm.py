@@ -10,10 +10,12 @@ their containers are gone.
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import docker
 from docker.errors import DockerException, NotFound
@@ -51,11 +53,31 @@ from console.swarm_specs import (
     pinned_image,
     service_name,
 )
-from stack.manager import SERVICE_NAMES, LocalStack
+from stack.errors import StackError
+from stack.manager import LocalStack
 
+ENGINE = "docker"  # the project's own Docker engine, a service of the local stack
 SWARM_SERVICE_LABEL = "com.docker.swarm.service.name"
 GONE_TIMEOUT_S = 180.0
 POLL_S = 0.5
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def engine_call(verb: Callable[P, R]) -> Callable[P, R]:
+    """An error of the engine (or of the stack starting it) is one line, exit status 1."""
+
+    @functools.wraps(verb)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return verb(*args, **kwargs)
+        except (DockerException, StackError) as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise BackendUnreachableError(f"{type(error).__name__}: {first}") from None
+
+    return guarded
 
 
 class SwarmBackend:
@@ -66,20 +88,30 @@ class SwarmBackend:
     def __init__(self, settings: ConsoleSettings | None = None) -> None:
         self.settings = settings or ConsoleSettings()
         self.prefix = self.settings.swarm_prefix
-        try:
-            self.client = docker.DockerClient(base_url=self.settings.docker_url(), timeout=60)
-            self.client.ping()
-        except (DockerException, OSError) as error:
-            raise BackendUnreachableError(
-                f"cannot reach the Docker engine at {self.settings.docker_url()}: "
-                f"start it with `python start_services.py up docker` ({type(error).__name__})"
-            ) from None
+        self._client: docker.DockerClient | None = None
+
+    @property
+    def client(self) -> docker.DockerClient:
+        """The engine's client, connected on first use; one line if it cannot be reached."""
+        if self._client is None:
+            url = self.settings.docker_url()
+            try:
+                client = docker.DockerClient(base_url=url, timeout=60)
+                client.ping()
+            except (DockerException, OSError) as error:
+                raise BackendUnreachableError(
+                    f"cannot reach the Docker engine at {url}: start it with "
+                    f"`python start_services.py swarm up` ({type(error).__name__})"
+                ) from None
+            self._client = client
+        return self._client
 
     # ---- the verbs ------------------------------------------------------------------
+    @engine_call
     def up(self) -> list[str]:
         lines = []
-        if "docker" in SERVICE_NAMES:
-            lines += [result.line() for result in LocalStack().up(("docker",))]
+        if ENGINE in LocalStack().services:
+            lines += [result.line() for result in LocalStack().up((ENGINE,))]
         if not self.swarm_active():
             self.client.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377")
             lines.append("swarm       initialised on 127.0.0.1")
@@ -87,12 +119,14 @@ class SwarmBackend:
             lines.append("swarm       active")
         return lines
 
+    @engine_call
     def run(self, kind: ServiceKind, replicas: int, options: dict[str, object]) -> None:
         self.require_swarm()
         self.remove(service_name(self.prefix, kind))
         self.ensure_nats()
         self.create(kind, replicas, options)
 
+    @engine_call
     def scale(self, kind: ServiceKind, replicas: int) -> None:
         self.require_swarm()
         service = self.find(service_name(self.prefix, kind))
@@ -110,24 +144,34 @@ class SwarmBackend:
             labels=self.labels(kind, options),
         )
 
+    @engine_call
     def stop(self, kind: ServiceKind) -> bool:
         return self.remove(service_name(self.prefix, kind))
 
-    def stop_all(self) -> None:
+    @engine_call
+    def stop_all(self) -> list[str]:
         """Every labelled service, then configs and secrets; waits for the containers."""
-        for service in self.client.services.list(filters={"label": LABEL}):
+        if not self.swarm_active():
+            return []
+        mine = {"label": f"{LABEL}={self.prefix}"}
+        lines = []
+        for service in self.client.services.list(filters=mine):
             service.remove()
+            lines.append(f"{service.name:<24} removed")
         self.wait_gone()
-        for config in self.client.configs.list(filters={"label": LABEL}):
+        for config in self.client.configs.list(filters=mine):
             config.remove()
-        for secret in self.client.secrets.list(filters={"label": LABEL}):
+        for secret in self.client.secrets.list(filters=mine):
             secret.remove()
+        return lines
 
+    @engine_call
     def rows(self) -> list[ServiceRow]:
         if not self.swarm_active():
             return [ServiceRow(name, 0, 0, "no swarm") for name in ("nats", *SERVICES)]
         return [self.row(name) for name in ("nats", *SERVICES)]
 
+    @engine_call
     def logs(self, kind: ServiceKind, lines: int) -> str:
         service = self.find(service_name(self.prefix, kind))
         if service is None:
@@ -135,11 +179,11 @@ class SwarmBackend:
         chunks = service.logs(stdout=True, stderr=True, tail=str(lines), timestamps=False)
         return b"".join(chunks).decode(errors="replace")
 
+    @engine_call
     def down(self) -> list[str]:
-        self.stop_all()
-        lines = ["services    removed"]
-        if "docker" in SERVICE_NAMES:
-            for name, was_running in LocalStack().down(("docker",)).items():
+        lines = self.stop_all()
+        if ENGINE in LocalStack().services:
+            for name, was_running in LocalStack().down((ENGINE,)).items():
                 lines.append(f"{name:<11} {'stopped' if was_running else 'was not running'}")
         return lines
 

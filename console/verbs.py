@@ -74,9 +74,9 @@ class Console:
         print(f"{kind.name}: {'stopped' if was_running else 'was not running'}")
 
     def stop_all(self) -> None:
-        """Stop every service (the servers keep running)."""
-        for kind in (service_kind(name) for name in ("inject", "kafka-bridge", "streaming-app")):
-            self.stop(kind.name)
+        """Stop every service (the local stack's servers keep running)."""
+        for line in self.backend.stop_all():
+            print(line)
 
     def down(self) -> None:
         """Stop every service, then the servers (or engine) ``up`` started."""
