@@ -29,6 +29,8 @@ class ConsoleSettings(BaseSettings):
     )
     swarm_nats_port: int = Field(default=14222, description="the swarm NATS's client port")
     swarm_nats_monitor_port: int = Field(default=18222, description="its monitoring port")
+    swarm_listen_port: int = Field(default=2377, description="swarm init: the manager's port")
+    swarm_data_path_port: int = Field(default=4789, description="swarm init: VXLAN UDP port")
     stop_timeout_s: float = Field(default=60.0, gt=0, description="SIGTERM, then SIGKILL")
 
     def services_path(self) -> Path:
@@ -39,3 +41,7 @@ class ConsoleSettings(BaseSettings):
         if self.docker_host:
             return self.docker_host
         return f"unix://{StackSettings().state_dir / 'docker' / 'docker.sock'}"
+
+    def swarm_password_file(self) -> Path:
+        """The swarm NATS's generated password (git-ignored, mode 0600), also a secret."""
+        return StackSettings().secrets_dir / f"{self.swarm_prefix}-nats-password"

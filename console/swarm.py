@@ -113,7 +113,11 @@ class SwarmBackend:
         if ENGINE in LocalStack().services:
             lines += [result.line() for result in LocalStack().up((ENGINE,))]
         if not self.swarm_active():
-            self.client.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377")
+            self.client.swarm.init(
+                advertise_addr="127.0.0.1",
+                listen_addr=f"127.0.0.1:{self.settings.swarm_listen_port}",
+                data_path_port=self.settings.swarm_data_path_port,
+            )
             lines.append("swarm       initialised on 127.0.0.1")
         else:
             lines.append("swarm       active")
@@ -310,6 +314,15 @@ class SwarmBackend:
             uid="10001",
             mode=0o400,
         )
+
+    def new_password(self) -> str:
+        """A fresh password, kept in a git-ignored file so that tools can connect."""
+        path = self.settings.swarm_password_file()
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        password = secrets.token_urlsafe(24)
+        path.touch(mode=0o600)
+        path.write_text(password + "\n")
+        return password
 
     def image(self, name: str) -> str:
         repository = f"smart-meter/{name}"
