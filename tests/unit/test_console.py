@@ -275,3 +275,22 @@ def test_the_console_imports_no_service() -> None:
     ).stdout
     for service in ("inject", "streaming_app", "kafka_bridge", "batch_app", "training"):
         assert f"'{service}'" not in out
+
+
+def test_swarm_with_no_engine_exits_1_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SMART_METER_CONSOLE_DOCKER_HOST", f"unix://{tmp_path}/no.sock")
+    for verb in (["status"], ["scale", "inject", "2"], ["stop-all"]):
+        assert run_shell("swarm", verb) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert "cannot reach the Docker engine" in err
+
+
+def test_swarm_checks_the_service_name_before_the_engine(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SMART_METER_CONSOLE_DOCKER_HOST", f"unix://{tmp_path}/no.sock")
+    assert run_shell("swarm", ["scale", "nope", "2"]) == 2
+    assert "unknown service 'nope'" in capsys.readouterr().err
