@@ -6,14 +6,17 @@ Example::
         --faults default --ground-truth faults.jsonl --batch-size 100
 
 Replica ``i`` of ``R`` owns meters ``i::R``; start one process per replica with the same
-seed and start time. Wrong options end with one line on stderr and exit status 2; a
-NATS server that cannot be reached ends with one line and exit status 1.
+seed and start time. In a Swarm service, ``--task-slot`` (or ``SMART_METER_INJECT_TASK_SLOT``
+set to ``{{.Task.Slot}}``) makes slot ``s`` replica ``s-1``. Wrong options end with one
+line on stderr and exit status 2; a NATS server that cannot be reached ends with one line
+and exit status 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -35,6 +38,7 @@ from smart_meter.subjects import READINGS_PREFIX, READINGS_STREAM, ReadingsDesti
 
 PROG = "python -m inject"
 INTERVALS_S = (60, 900, 1800)
+TASK_SLOT_ENV = "SMART_METER_INJECT_TASK_SLOT"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     pace = parser.add_mutually_exclusive_group()
     pace.add_argument("--speedup", type=positive_float, default=1.0, help="x real time")
     pace.add_argument("--fast", action="store_true", help="as fast as possible, no waiting")
-    add("--replica", type=non_negative_int, default=0, help="this replica, 0..replicas-1")
+    add("--replica", type=non_negative_int, default=None, help="this replica, 0..replicas-1")
+    add(
+        "--task-slot",
+        type=positive_int,
+        default=None,
+        help=f"Swarm task slot s of --replicas: replica s-1 (default: ${TASK_SLOT_ENV})",
+    )
     add("--replicas", type=positive_int, default=1, help="injector replicas in all")
     add("--seed", type=whole_int, default=42, help="same seed, same fleet and faults")
     add("--faults", choices=("default", "none", "all"), default="default", help="fault profile")
@@ -65,8 +75,10 @@ def options_from(args: argparse.Namespace, now: datetime) -> InjectOptions:
     """Options from parsed arguments; ``ValueError`` with a readable message if inconsistent."""
     if args.interval_s not in INTERVALS_S:
         raise ValueError(f"--interval-s must be 60, 900 or 1800, got {args.interval_s}")
-    if args.replica >= args.replicas:
-        raise ValueError(f"--replica {args.replica} must be below --replicas {args.replicas}")
+    replica = replica_of(args.replica, args.task_slot, os.environ.get(TASK_SLOT_ENV))
+    if replica >= args.replicas:
+        given = f"--replica {replica}" if args.replica is not None else f"task slot {replica + 1}"
+        raise ValueError(f"{given} must be below --replicas {args.replicas}")
     if args.ground_truth is not None and not args.ground_truth.parent.is_dir():
         raise ValueError(f"--ground-truth: no such directory: {args.ground_truth.parent}")
     fleet = FleetConfig(
@@ -74,7 +86,7 @@ def options_from(args: argparse.Namespace, now: datetime) -> InjectOptions:
         interval_s=args.interval_s,
         meters_per_transformer=args.meters_per_transformer,
         seed=args.seed,
-        replica=args.replica,
+        replica=replica,
         replicas=args.replicas,
     )
     settings = checked_connections()
@@ -93,6 +105,23 @@ def options_from(args: argparse.Namespace, now: datetime) -> InjectOptions:
         partitions=settings.partitions,
         destination=ReadingsDestination(args.stream, args.subject_prefix),
     )
+
+
+def replica_of(replica: int | None, task_slot: int | None, slot_env: str | None) -> int:
+    """The 0-based replica: ``--replica``, else a Swarm task slot (1-based) from
+    ``--task-slot`` or the environment, else 0; both options at once is an error."""
+    if replica is not None and task_slot is not None:
+        raise ValueError("give --replica or a task slot, not both")
+    if replica is not None:
+        return replica
+    if task_slot is None and slot_env:
+        try:
+            task_slot = int(slot_env)
+        except ValueError:
+            raise ValueError(f"{TASK_SLOT_ENV} must be a whole number, got {slot_env!r}") from None
+        if task_slot < 1:
+            raise ValueError(f"{TASK_SLOT_ENV} must be at least 1, got {task_slot}")
+    return 0 if task_slot is None else task_slot - 1
 
 
 def _floor(when: datetime, interval_s: int) -> datetime:
