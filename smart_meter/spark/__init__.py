@@ -1,0 +1,1 @@
+"""Spark helpers shared by the batch and training jobs."""
