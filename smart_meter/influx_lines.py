@@ -1,6 +1,7 @@
-"""Batch results as InfluxDB points (line protocol through ``influxdb-client``).
+"""Writing line-protocol points to the platform's InfluxDB (``influxdb-client``), for
+the batch and training jobs.
 
-Measurements (each point at the start of its half-hour or local day, UTC):
+The batch's measurements (each point at the start of its half-hour or local day, UTC):
 
 ==================  ===============  ==========================================
 measurement         tags             fields

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from smart_meter.reachability import ServiceUnreachableError
+from smart_meter.reachability import ServiceUnreachableError, check_reachable
 from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.session import open_session
 from training.context import TrainingContext
@@ -34,6 +35,13 @@ def job_names(job: str) -> list[str]:
     if job not in JOBS:
         raise TrainingError(f"unknown job {job!r}: choose one of {', '.join([*JOBS, 'all'])}")
     return [job]
+
+
+def check_influxdb(connections: ConnectionSettings) -> None:
+    """Before Spark starts: predictions go to InfluxDB too."""
+    address = urllib.parse.urlparse(connections.influxdb_url)
+    hint = "start it with `python start_services.py up`"
+    check_reachable("InfluxDB", address.hostname or "", address.port or 8086, hint)
 
 
 def ensure_tables(connections: ConnectionSettings) -> None:
@@ -75,6 +83,8 @@ def _run(
     settings = settings or TrainingSettings()
     connections = connections or ConnectionSettings()
     say = Stages(job, quiet=quiet)
+    if "predict-voltage" in names:
+        check_influxdb(connections)
     say(f"starting Spark ({settings.master})")
     spark = spark_session(settings, connections, f"training {job}")
     ensure_tables(connections)

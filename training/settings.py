@@ -8,8 +8,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from smart_meter.settings import default_cache_dir
-
-CONNECTOR_PACKAGE = "com.datastax.spark:spark-cassandra-connector_2.12:3.5.1"
+from smart_meter.spark.session import CONNECTOR_PACKAGE
 
 
 def default_model_dir() -> Path:

@@ -18,7 +18,7 @@ SEED_FEATURES = ["hour_sin", "hour_cos", "weekday", "temperature_c"]
 
 FULL_FEATURES = [
     *SEED_FEATURES,
-    "temperature_mean_24h",
+    "temperature_mean_24h", "temperature_vs_week",
     "v_mean_6h", "v_min_6h", "v_max_6h", "v_trend_6h", "v_min_24h",
     "tx_v_mean_6h", "tx_v_min_6h", "tx_v_min_24h", "tx_v_trend_6h",
     "hours_since_event", "events_7d",
@@ -103,6 +103,9 @@ def feature_frame(readings: DataFrame, events: DataFrame) -> DataFrame:
         (F.col("hour") * HOUR_MS).alias("hour_ms"),
         *_calendar(F.col("hour")),
         F.avg("temperature_c").over(w24).alias("temperature_mean_24h"),
+        (F.avg("temperature_c").over(w24) - F.avg("temperature_c").over(w168)).alias(
+            "temperature_vs_week"
+        ),
         F.avg("v_mean").over(w6).alias("v_mean_6h"),
         F.min("v_min").over(w6).alias("v_min_6h"),
         F.max("v_max").over(w6).alias("v_max_6h"),

@@ -23,7 +23,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F  # noqa: N812
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-MAX_REPEAT = 30
+MAX_REPEAT = 10
 
 
 class Classifier(Protocol):
@@ -52,7 +52,7 @@ class SparkMlp:
     model: PipelineModel | None = None
     kind: str = "spark_mlp"
 
-    def fit(self, train: pd.DataFrame, seed: int, max_iter: int = 150) -> SparkMlp:
+    def fit(self, train: pd.DataFrame, seed: int, max_iter: int = 60) -> SparkMlp:
         copies = repeat_positives(train["label"].to_numpy())
         rows = self.spark.createDataFrame(train[[*self.features, "label"]])
         rows = rows.withColumn(
