@@ -34,8 +34,8 @@ class GridStressConfig:
     weak_drop_v: float = 9.0
     rated_load_factor: float = 2.2
     anomaly_c: tuple[float, float] = (-14.0, -8.0)
-    spell_days: tuple[int, int] = (2, 4)
-    calm_days: tuple[int, int] = (4, 10)
+    spell_days: tuple[int, int] = (1, 3)
+    calm_days: tuple[int, int] = (3, 7)
     horizon_days: int = 800
 
 

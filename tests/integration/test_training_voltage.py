@@ -77,7 +77,7 @@ def trained(
         update={"cassandra_keyspace": f"smart_meter_{name}", "influxdb_database": name}
     )
     try:
-        fleet = asyncio.run(store_voltage_fleet(own, START, 48 * DAYS, per_transformer=5))
+        fleet = asyncio.run(store_voltage_fleet(own, START, 48 * DAYS, per_transformer=3))
         settings = TrainingSettings(
             model_dir=tmp_path_factory.mktemp("models"), master="local[2]", driver_memory="2g"
         )

@@ -52,7 +52,7 @@ class SparkMlp:
     model: PipelineModel | None = None
     kind: str = "spark_mlp"
 
-    def fit(self, train: pd.DataFrame, seed: int, max_iter: int = 60) -> SparkMlp:
+    def fit(self, train: pd.DataFrame, seed: int, max_iter: int = 40) -> SparkMlp:
         copies = repeat_positives(train["label"].to_numpy())
         rows = self.spark.createDataFrame(train[[*self.features, "label"]])
         rows = rows.withColumn(
