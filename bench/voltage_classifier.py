@@ -3,7 +3,7 @@ stress with voltage faults.
 
     python -m bench.voltage_classifier [--meters 100] [--days 35] [--seed 7]
 
-Half-hourly meters from 2026-01-05 (winter), 5 a transformer, cold spells and weak
+Half-hourly meters from 2026-01-05 (winter), 3 a transformer, cold spells and weak
 transformers (``inject --grid-stress``) plus injected sags and sustained
 under-voltages. Every reading goes through the streaming app's validation (the prod
 preset, a fetch at a time, as a worker does it), so the voltage episodes are the ones
@@ -41,7 +41,7 @@ RESULTS = Path(__file__).parent / "results" / "voltage_classifier.md"
 
 def simulate(meters: int, days: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Readings and the app's voltage episodes, as frames."""
-    readings = fleet_readings(START, 48 * days, per_transformer=5, meters=meters, seed=seed)
+    readings = fleet_readings(START, 48 * days, per_transformer=3, meters=meters, seed=seed)
     episodes = {
         (e.meter_id, e.start_ms): (e.meter_id, e.start_ms, e.end_ms)
         for batch in asyncio.run(batches(readings))
