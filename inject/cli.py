@@ -24,6 +24,7 @@ from pathlib import Path
 
 from inject.faults import FaultConfig, ProfileName
 from inject.fleet import FleetConfig
+from inject.grid import GridStressConfig
 from inject.run import InjectOptions, InjectSummary, inject_to_nats
 from smart_meter.cli_args import (
     OneLineParser,
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--batch-size", type=positive_int, default=100, help="readings per message")
     add("--max-in-flight", type=positive_int, default=256, help="unacknowledged publishes")
     add("--meters-per-transformer", type=positive_int, default=50, help="fleet layout")
+    add("--grid-stress", action="store_true", help="cold spells and weak transformers")
     add("--start", type=utc_time, default=None, help="first event time (default: now)")
     add("--nats-url", default=None, help="default: SMART_METER_NATS_URL or the local stack")
     add("--stream", default=READINGS_STREAM, help="JetStream stream (created if missing)")
@@ -88,6 +90,7 @@ def options_from(args: argparse.Namespace, now: datetime) -> InjectOptions:
         seed=args.seed,
         replica=replica,
         replicas=args.replicas,
+        grid_stress=GridStressConfig() if args.grid_stress else None,
     )
     settings = checked_connections()
     profile: ProfileName = args.faults
