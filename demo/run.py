@@ -97,7 +97,7 @@ async def run_demo(
     deployment = DemoDeployment(options.name)
     connections = deployment.connections(base)
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    nc = await nats.connect(base.nats_url)
+    nc = await nats.connect(**base.nats_connect_options())
     try:
         js = nc.jetstream()
         await deployment.reset(js, connections)

@@ -199,13 +199,7 @@ async def test_losing_the_stream_leader_under_load_loses_and_duplicates_nothing(
 
         await wait_for_drain(left, stall_s=240, what="the app to ack every message")
 
-        async def all_stored() -> bool:
-            stored = await asyncio.to_thread(
-                rows, on_cluster, app.keyspace, "readings_by_meter_day", "meter_id, ts"
-            )
-            return len(stored) >= len(expected)
-
-        await wait_for(all_stored, 240, "every reading in Cassandra", poll_s=2.0)
+        # Everything is acked, and the app acks only what its sinks have written.
         stored = rows(on_cluster, app.keyspace, "readings_by_meter_day", "meter_id, ts")
         stored_keys = [(m, int(ts.replace(tzinfo=UTC).timestamp() * 1000)) for m, ts in stored]
         assert len(stored_keys) == len(expected)
