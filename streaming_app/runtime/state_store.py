@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 ENVELOPE_VERSION = 1
 TAKE_ATTEMPTS = 5  # a previous owner's last batch may land between a load and the take
 TIMEOUT_ATTEMPTS = 5  # a request that timed out may have landed: fenced writes tell
-WATCH_STALL_S = 10.0  # no entry for this long while loading: NATS TimeoutError (transient)
+WATCH_STALL_S = 30.0  # no entry for this long while loading: NATS TimeoutError (transient);
+# generous, as a starved machine may deliver late, and a lost server must still not hang
 SAVE_RETRY_S = 0.5  # more each attempt: a cluster's stream elects a leader in seconds
 _PLAIN_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
