@@ -134,7 +134,7 @@ def how_to_use(files: OdbcFiles, connections: ConnectionSettings, driver: Path) 
         f"wrote {', '.join(p.name for p in files.written)} to {files.folder}\n"
         f"{missing}"
         "use them with unixODBC:\n"
-        f"  export ODBCSYSINI={files.folder} ODBCINI={files.odbc_ini}\n"
+        f"  export ODBCSYSINI={files.folder.resolve()} ODBCINI={files.odbc_ini.resolve()}\n"
         f"  isql -v {DSN} {connections.postgres_user} "
         '"$(cat $SMART_METER_POSTGRES_PASSWORD_FILE)"\n'
         "Excel on Windows: install psqlODBC, then Data > Get Data > From ODBC, "
