@@ -110,8 +110,8 @@ def test_swarm_cassandra_requires_a_login_with_the_generated_secret(installed: N
     assert "condition: on-failure" in init  # one-shot: done once it succeeds
     assert 'SMART_METER_CASSANDRA_REPLICATION: "3"' in init
     for script in ("entrypoint.sh", "init.sh"):
-        assert f"dockerfiles/cassandra/{script}" in config
-        assert (PROJECT_ROOT / "dockerfiles" / "cassandra" / script).is_file()
+        assert f"dockerfiles/cassandra-server/{script}" in config
+        assert (PROJECT_ROOT / "dockerfiles" / "cassandra-server" / script).is_file()
     assert "replicas: 0" in service_block(
         stack_config(SMART_METER_CASSANDRA_INIT_REPLICAS="0"), "cassandra-init"
     )

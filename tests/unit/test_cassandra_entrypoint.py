@@ -1,4 +1,4 @@
-"""dockerfiles/cassandra/*.sh, run with bash against temporary files: the Cassandra of the
+"""dockerfiles/cassandra-server/*.sh, run with bash against temporary files: the Cassandra of the
 Compose and Swarm stacks refuses to start without its secrets and requires a password.
 
 The official Cassandra image cannot be pulled here: the scripts hand over to ``env`` (a
@@ -16,7 +16,7 @@ import pytest
 
 from stack.settings import PROJECT_ROOT
 
-SCRIPTS = PROJECT_ROOT / "dockerfiles" / "cassandra"
+SCRIPTS = PROJECT_ROOT / "dockerfiles" / "cassandra-server"
 BASH = shutil.which("bash") or "/bin/bash"
 DEFAULT_YAML = """cluster_name: 'Test Cluster'
 # authenticator:
