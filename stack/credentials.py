@@ -29,6 +29,7 @@ from stack.settings import PROJECT_ROOT, StackSettings
 PASSWORDS = (
     "nats_password",
     "cassandra_password",
+    "cassandra_admin_password",
     "influxdb_admin_password",
     "influxdb_password",
     "postgres_password",

@@ -76,6 +76,47 @@ def test_every_swarm_credential_is_an_external_docker_secret(installed: None) ->
     assert "mode: host" in config and "mode: ingress" not in config
 
 
+def service_block(config: str, name: str) -> str:
+    """The text of one service in a rendered stack or compose file."""
+    match = re.search(rf"^  {re.escape(name)}:\n((?:    .*\n|\n)+?)(?=^  \S|^\S)", config, re.M)
+    assert match, f"no service {name}"
+    return match.group(1)
+
+
+def assert_cassandra_requires_a_login(config: str, platform_user: str) -> None:
+    """Cassandra runs the committed entrypoint with both secrets; the init step makes the
+    role the clients log in with."""
+    server = service_block(config, "cassandra")
+    assert "cassandra-entrypoint.sh" in server or "cassandra/entrypoint.sh" in server
+    init = service_block(config, "cassandra-init")
+    assert "cassandra-init.sh" in init or "cassandra/init.sh" in init
+    for block in (server, init):
+        assert "SMART_METER_CASSANDRA_PASSWORD_FILE: /run/secrets/cassandra_password" in block
+        assert (
+            "SMART_METER_CASSANDRA_ADMIN_PASSWORD_FILE: /run/secrets/cassandra_admin_password"
+        ) in block
+        assert "source: cassandra_password" in block or "- cassandra_password" in block
+        assert "cassandra_admin_password" in block.split("secrets:")[1]
+    assert f"SMART_METER_CASSANDRA_USERNAME: {platform_user}" in init
+    app = service_block(config, "streaming-app")
+    assert f"SMART_METER_CASSANDRA_USERNAME: {platform_user}" in app
+    assert "cqlsh" not in server  # the health check needs no login
+
+
+def test_swarm_cassandra_requires_a_login_with_the_generated_secret(installed: None) -> None:
+    config = stack_config()
+    assert_cassandra_requires_a_login(config, "smart_meter")
+    init = service_block(config, "cassandra-init")
+    assert "condition: on-failure" in init  # one-shot: done once it succeeds
+    assert 'SMART_METER_CASSANDRA_REPLICATION: "3"' in init
+    for script in ("entrypoint.sh", "init.sh"):
+        assert f"dockerfiles/cassandra-server/{script}" in config
+        assert (PROJECT_ROOT / "dockerfiles" / "cassandra-server" / script).is_file()
+    assert "replicas: 0" in service_block(
+        stack_config(SMART_METER_CASSANDRA_INIT_REPLICAS="0"), "cassandra-init"
+    )
+
+
 def test_compose_config_validates_with_generated_credentials(
     installed: None, tmp_path: Path
 ) -> None:
@@ -96,6 +137,12 @@ def test_compose_config_validates_with_generated_credentials(
     assert len(password) >= 40
     assert password not in config  # a file-based secret never appears in the environment
     assert (folder / "secrets").stat().st_mode & 0o777 == 0o700
+    assert_cassandra_requires_a_login(config, "smart_meter")
+    server = service_block(config, "cassandra")
+    assert "127.0.0.1:9042:9042" in server  # published on the host's loopback only
+    assert "service_completed_successfully" in service_block(config, "streaming-app")
+    admin = (folder / "secrets" / "cassandra_admin_password").read_text().strip()
+    assert len(admin) >= 40 and admin != password and admin not in config
 
     second = run(generate, cwd=PROJECT_ROOT)
     assert "written" not in second

@@ -38,7 +38,17 @@ pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.timeout(3
 STACK_FILE = PROJECT_ROOT / "swarm" / "stack.yml"
 NATS_SERVERS = (1, 2, 3)
 WAIT_S = 600
-LEFT_OUT = ("CASSANDRA", "KAFKA", "INFLUXDB", "POSTGRES", "GRAFANA", "INJECT", "APP", "BRIDGE")
+LEFT_OUT = (
+    "CASSANDRA",
+    "CASSANDRA_INIT",
+    "KAFKA",
+    "INFLUXDB",
+    "POSTGRES",
+    "GRAFANA",
+    "INJECT",
+    "APP",
+    "BRIDGE",
+)
 
 
 @dataclass(frozen=True)
