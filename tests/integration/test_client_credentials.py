@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 import urllib.error
 import urllib.parse
@@ -35,8 +36,10 @@ from streaming_app.sinks.nats_sink import NatsSink
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
-ADMIN, PASSWORD = "meter-admin", "influx-test-password"
-NATS_USER, NATS_PASSWORD = "meter-ops", "nats-test-password"
+ADMIN = "meter-admin"
+PASSWORD = secrets.token_urlsafe(16)  # made per run, never committed
+NATS_USER = "meter-ops"
+NATS_PASSWORD = secrets.token_urlsafe(16)
 ADMIN_CONFIRM_S = 120.0
 
 

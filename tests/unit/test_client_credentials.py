@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 from smart_meter.credentials import CredentialsError, basic_auth_headers
 from smart_meter.settings import ConnectionSettings
 
+SECRET = secrets.token_urlsafe(12)  # made per run: no literal password in the repository
 ROOT = Path(__file__).resolve().parents[2]
 SERVERS = ("nats", "cassandra", "influxdb")
 
@@ -37,11 +40,11 @@ def test_the_environment_gives_a_username_and_the_password_from_its_file(
 ) -> None:
     monkeypatch.setenv(f"SMART_METER_{server.upper()}_USERNAME", "meter-ops")
     monkeypatch.setenv(
-        f"SMART_METER_{server.upper()}_PASSWORD_FILE", str(secret(tmp_path, "s3cret\n"))
+        f"SMART_METER_{server.upper()}_PASSWORD_FILE", str(secret(tmp_path, f"{SECRET}\n"))
     )
     credentials = getattr(ConnectionSettings(), f"{server}_credentials")()
-    assert (credentials.username, credentials.password) == ("meter-ops", "s3cret")
-    assert "s3cret" not in repr(credentials)
+    assert (credentials.username, credentials.password) == ("meter-ops", SECRET)
+    assert SECRET not in repr(credentials)
 
 
 @pytest.mark.parametrize("server", SERVERS)
@@ -54,7 +57,7 @@ def test_a_username_without_a_password_file_is_refused(server: str) -> None:
 @pytest.mark.parametrize("server", SERVERS)
 def test_a_password_file_without_a_username_is_refused(server: str, tmp_path: Path) -> None:
     settings = ConnectionSettings.model_validate(
-        {f"{server}_password_file": secret(tmp_path, "s3cret")}
+        {f"{server}_password_file": secret(tmp_path, SECRET)}
     )
     with pytest.raises(CredentialsError, match="but no username"):
         settings.check_credentials()
@@ -91,21 +94,22 @@ def test_nats_url_may_list_the_nodes_of_a_cluster(tmp_path: Path) -> None:
     settings = ConnectionSettings(
         nats_url="nats://127.0.0.1:14222, nats://127.0.0.1:14223,nats://127.0.0.1:14224",
         nats_username="meter-ops",
-        nats_password_file=secret(tmp_path, "s3cret"),
+        nats_password_file=secret(tmp_path, SECRET),
     )
     assert settings.nats_connect_options() == {
         "servers": [f"nats://127.0.0.1:{port}" for port in (14222, 14223, 14224)],
         "user": "meter-ops",
-        "password": "s3cret",
+        "password": SECRET,
     }
 
 
 def test_influxdb_credentials_travel_as_basic_auth(tmp_path: Path) -> None:
     settings = ConnectionSettings(
-        influxdb_username="meter-ops", influxdb_password_file=secret(tmp_path, "s3cret")
+        influxdb_username="meter-ops", influxdb_password_file=secret(tmp_path, SECRET)
     )
     headers = basic_auth_headers(settings.influxdb_credentials())
-    assert headers == {"Authorization": "Basic bWV0ZXItb3BzOnMzY3JldA=="}
+    token = base64.b64encode(f"meter-ops:{SECRET}".encode()).decode()
+    assert headers == {"Authorization": f"Basic {token}"}
     assert basic_auth_headers(None) == {}
 
 
@@ -116,7 +120,7 @@ def test_a_service_with_a_half_set_credential_refuses_to_start_with_one_line(
     module: list[str], tmp_path: Path
 ) -> None:
     env = {"PATH": "/usr/bin:/bin", "SMART_METER_NATS_PASSWORD_FILE": str(tmp_path / "pw")}
-    (tmp_path / "pw").write_text("s3cret")
+    (tmp_path / "pw").write_text(SECRET)
     result = subprocess.run(
         [sys.executable, "-m", *module],
         cwd=ROOT,

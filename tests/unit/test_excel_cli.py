@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import configparser
 import io
+import secrets
 import socket
 import subprocess
 import sys
@@ -17,6 +18,8 @@ from excel.cli import main
 from excel.odbc import DSN, dsn_connection_string, write_templates
 from excel.progress import LARGE_EXPORT_PARTITIONS, ExportProgress
 from smart_meter.settings import ConnectionSettings, PostgresPasswordError
+
+SECRET = secrets.token_urlsafe(12)  # made per run: no literal password in the repository
 
 
 def closed_port() -> int:
@@ -81,14 +84,14 @@ def test_an_unreachable_cassandra_is_one_line_without_a_traceback(tmp_path: Path
 def test_odbc_templates_name_the_driver_and_the_mart_and_hold_no_password(
     tmp_path: Path,
 ) -> None:
-    connections = ConnectionSettings(postgres_password="s3cret-value", postgres_port=5433)
+    connections = ConnectionSettings(postgres_password=SECRET, postgres_port=5433)
     driver = tmp_path / "psqlodbcw.so"
     files = write_templates(connections, tmp_path / "odbc", driver)
     assert [p.name for p in files.written] == [
         "odbcinst.ini", "odbc.ini", f"{DSN}.dsn", "cassandra-simba.dsn",
     ]  # fmt: skip
     for path in files.written:
-        assert "s3cret-value" not in path.read_text()
+        assert SECRET not in path.read_text()
         assert "pwd" not in path.read_text().lower()
     odbcinst, dsns = configparser.ConfigParser(), configparser.ConfigParser()
     odbcinst.read(files.odbcinst)
