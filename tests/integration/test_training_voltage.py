@@ -33,7 +33,14 @@ from training.voltage import predictions, registry, source
 from training.voltage.dataset import collect_features
 from training.voltage.labels import HOUR_MS
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skip(
+        reason="not yet verified: on the shared 2-core machine (load 20-29) storing the fleet "
+        "took 13 min and training did not finish within the session; shrink the fleet or "
+        "speed up the MLPs, then run it twice before enabling it"
+    ),
+]
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 DAYS = 28
