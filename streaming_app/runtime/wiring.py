@@ -34,7 +34,9 @@ def sink_openers(settings: AppSettings, connections: ConnectionSettings) -> list
         )
 
     async def metrics() -> Sink:
-        return MetricsSink(connections.influxdb_url, connections.influxdb_database)
+        return MetricsSink(
+            connections.influxdb_url, connections.influxdb_database, replica=settings.replica_id
+        )
 
     return [cassandra, nats_events, metrics]
 
