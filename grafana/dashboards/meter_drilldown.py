@@ -1,7 +1,7 @@
 """Meter Drill-Down: one meter (``$meter``) reading by reading, and its days, from the mart.
 
-The meter list puts the meters with the most gaps first, so the default is the meter
-that most needs a look.
+The meter list (meters with figures in the time range) puts those with the most gaps
+first, so the default is the meter that most needs a look.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ METER = Variable(
     "meter",
     "Meter",
     SqlQuery(
-        "SELECT m.meter_id FROM (SELECT DISTINCT meter_id FROM mart.meter_daily) m "
-        "LEFT JOIN mart.gaps g USING (meter_id) GROUP BY m.meter_id "
-        "ORDER BY count(g.start_ts) DESC, m.meter_id"
+        "SELECT m.meter_id FROM (SELECT DISTINCT meter_id FROM mart.meter_daily "
+        "WHERE $__timeFilter(day::timestamp)) m "
+        "LEFT JOIN mart.gaps g ON g.meter_id = m.meter_id AND $__timeFilter(g.start_ts) "
+        "GROUP BY m.meter_id ORDER BY count(g.start_ts) DESC, m.meter_id"
     ),
 )
 
@@ -66,7 +67,7 @@ MARKERS = Panel(
             "WHERE meter_id = '$meter' AND $__timeFilter(start_ts) "
             "UNION ALL "
             "SELECT ts AS time, 'late reading' AS metric, 1.0 AS value FROM mart.readings "
-            "WHERE meter_id = '$meter' AND $__timeFilter(ts) AND lateness <> 'ON_TIME' "
+            "WHERE meter_id = '$meter' AND $__timeFilter(ts) AND lateness IN ('LATE', 'TOO_LATE') "
             "ORDER BY 1"
         ),
     ),
@@ -79,7 +80,8 @@ QUALITY = Panel(
     "Readings by quality flag and verdict",
     (
         SqlQuery(
-            "SELECT date_trunc('hour', ts) AS time, quality || ' ' || status AS metric, "
+            "SELECT date_trunc('hour', ts) AS time, "
+            "coalesce(quality, '?') || ' ' || coalesce(status, '?') AS metric, "
             "count(*) AS readings FROM mart.readings "
             "WHERE meter_id = '$meter' AND $__timeFilter(ts) GROUP BY 1, 2 ORDER BY 1"
         ),
@@ -95,7 +97,7 @@ FLAGGED = Panel(
         SqlQuery(
             "SELECT ts, quality, status, lateness, failed_rules, voltage_min_v, energy_wh "
             "FROM mart.readings WHERE meter_id = '$meter' AND $__timeFilter(ts) "
-            "AND (failed_rules <> '' OR quality <> 'A' OR lateness <> 'ON_TIME') "
+            "AND (failed_rules <> '' OR quality <> 'A' OR lateness IN ('LATE', 'TOO_LATE')) "
             "ORDER BY ts DESC LIMIT 50",
             table=True,
         ),
