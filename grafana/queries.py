@@ -222,10 +222,14 @@ def _run_sql(
     return QueryResult(query, sent, series=tuple(sql_series(columns, rows)))
 
 
+def default_range(dashboard: Dashboard, now: datetime) -> TimeRange:
+    return TimeRange.relative(dashboard.time_from, dashboard.time_to, now)
+
+
 def run_dashboard(
     dashboard: Dashboard, sources: Datasources, now: datetime
 ) -> tuple[dict[str, str], list[PanelResult]]:
     """The variables' values and every panel's results over the dashboard's default range."""
-    time_range = TimeRange.relative(dashboard.time_from, dashboard.time_to, now)
+    time_range = default_range(dashboard, now)
     values = variable_values(dashboard, sources, time_range)
     return values, [run_panel(panel, sources, time_range, values) for panel in dashboard.panels]

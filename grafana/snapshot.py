@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from grafana.dashboards import DASHBOARDS
-from grafana.queries import Datasources, QueryError, run_dashboard
+from grafana.queries import Datasources, QueryError, default_range, run_dashboard
 from grafana.render import render
 from smart_meter.cli_args import OneLineParser
 from smart_meter.settings import ConnectionSettings, PostgresPasswordError
@@ -38,7 +38,8 @@ def snapshot(
             picked = ", ".join(f"${k} = {v}" for k, v in values.items())
             note = f"{connections.influxdb_database}, {now:%Y-%m-%d %H:%M} UTC"
             note += f", {picked}" if picked else ""
-            written.append(render(dashboard, results, out_dir / f"{dashboard.uid}.png", note))
+            out = out_dir / f"{dashboard.uid}.png"
+            written.append(render(dashboard, results, out, note, default_range(dashboard, now)))
     finally:
         sources.close()
     return written

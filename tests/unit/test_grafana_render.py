@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 from grafana.dashboards import data_quality
+from grafana.macros import TimeRange
 from grafana.queries import (
     PanelResult,
     QueryError,
@@ -60,5 +61,5 @@ def test_a_dashboard_is_drawn_to_one_png(tmp_path: Path) -> None:
         table = Rows(("meter_id", "gaps"), (("M1", 3),)) if panel.kind == "table" else None
         outcome = QueryResult(panel.queries[0], "q", series=() if table else series, table=table)
         results.append(PanelResult(panel, (outcome,)))
-    out = render(data_quality.DASHBOARD, results, tmp_path / "dq.png", "test")
+    out = render(data_quality.DASHBOARD, results, tmp_path / "dq.png", "test", TimeRange(0, 60_000))
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
