@@ -31,6 +31,7 @@ from inject.faults import (
     read_ground_truth,
 )
 from inject.fleet import FleetConfig, meter_id, transformer_id
+from inject.metrics import MetricsTarget
 from inject.run import InjectOptions, InjectSummary, inject_to_nats
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import (
@@ -162,6 +163,7 @@ def _inject_options(
         nats_url=base.nats_url,
         partitions=base.partitions,
         destination=deployment.destination,
+        metrics=MetricsTarget(base.influxdb_url, deployment.database),
     )
 
 

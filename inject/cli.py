@@ -25,6 +25,7 @@ from pathlib import Path
 from inject.faults import FaultConfig, ProfileName
 from inject.fleet import FleetConfig
 from inject.grid import GridStressConfig
+from inject.metrics import MetricsTarget
 from inject.run import InjectOptions, InjectSummary, inject_to_nats
 from smart_meter.cli_args import (
     OneLineParser,
@@ -70,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--nats-url", default=None, help="default: SMART_METER_NATS_URL or the local stack")
     add("--stream", default=READINGS_STREAM, help="JetStream stream (created if missing)")
     add("--subject-prefix", default=READINGS_PREFIX, help="readings go to <prefix>.<partition>")
+    add(
+        "--metrics",
+        action="store_true",
+        help="write readings/s of this replica to InfluxDB (SMART_METER_INFLUXDB_URL, "
+        "SMART_METER_INFLUXDB_DATABASE), for the Load Test dashboard",
+    )
     return parser
 
 
@@ -107,6 +114,11 @@ def options_from(args: argparse.Namespace, now: datetime) -> InjectOptions:
         nats_credentials=settings.nats_credentials(),
         partitions=settings.partitions,
         destination=ReadingsDestination(args.stream, args.subject_prefix),
+        metrics=(
+            MetricsTarget(settings.influxdb_url, settings.influxdb_database)
+            if args.metrics
+            else None
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from nats.errors import NoServersError
 from inject.clock import FastClock, ScaledClock, SimClock
 from inject.faults import MALFORMED_KINDS, Emission, FaultConfig, FaultInjector, GroundTruthWriter
 from inject.fleet import Fleet, FleetConfig
+from inject.metrics import InjectorMetrics, MetricsTarget
 from smart_meter.credentials import Credentials
 from smart_meter.publisher import PublishStats, ReadingPublisher
 from smart_meter.reading import Reading
@@ -43,6 +44,7 @@ class InjectOptions:
     nats_credentials: Credentials | None = None
     partitions: int = 16
     destination: ReadingsDestination = PLATFORM_READINGS
+    metrics: MetricsTarget | None = None  # readings/s per replica to InfluxDB
 
     def clock(self) -> SimClock:
         if self.speedup is None:
@@ -94,21 +96,30 @@ async def run_injection(
     publisher: Publisher,
     clock: SimClock,
     ground_truth: GroundTruthWriter | None = None,
+    metrics: InjectorMetrics | None = None,
 ) -> InjectSummary:
-    """Simulate ``options.intervals`` intervals, inject faults, publish what is sent."""
+    """Simulate ``options.intervals`` intervals, inject faults, publish what is sent;
+    ``metrics`` counts the readings JetStream acknowledged, second by second."""
     fleet = Fleet(options.fleet, options.start)
     on_fault = ground_truth.write if ground_truth else None
     seed, replica = options.fleet.seed, options.fleet.replica
     injector = FaultInjector(options.faults, options.fleet.interval_s, seed, replica, on_fault)
     summary = InjectSummary()
+    counted = publisher.stats.readings
     for when, readings in fleet.run(options.intervals):
         await clock.wait_until(when)
         await _send(injector.inject(when, readings), publisher, options, summary)
         summary.intervals += 1
         if ground_truth:
             ground_truth.flush()
+        if metrics:
+            await metrics.published(publisher.stats.readings - counted)
+            counted = publisher.stats.readings
     await _send(injector.drain(), publisher, options, summary)
     await publisher.flush()
+    if metrics:
+        await metrics.published(publisher.stats.readings - counted)
+        await metrics.flush()
     summary.faults = {kind.value: count for kind, count in injector.counts.items()}
     summary.readings_published = publisher.stats.readings
     summary.raw_published = publisher.stats.raw
@@ -167,7 +178,11 @@ async def inject_to_nats(options: InjectOptions, clock: SimClock | None = None) 
         writer: AbstractContextManager[GroundTruthWriter | None] = (
             GroundTruthWriter(options.ground_truth) if options.ground_truth else nullcontext()
         )
+        target, replica = options.metrics, options.fleet.replica
+        metrics = InjectorMetrics(target, replica) if target else None
         with writer as ground_truth:
-            return await run_injection(options, publisher, clock or options.clock(), ground_truth)
+            return await run_injection(
+                options, publisher, clock or options.clock(), ground_truth, metrics
+            )
     finally:
         await nc.drain()

@@ -52,6 +52,8 @@ class ProcessedBatch:
     dead_letters: tuple[DeadLetter, ...] = ()
     watermark_ms: int | None = None
     totals: tuple[DayTotals, ...] = ()  # days the batch ended, then each meter's day so far
+    pending_messages: int | None = None  # left in the partition's consumer after the batch
+    sink_retries: int = 0  # the replica's sink retries so far, before this batch
 
     def rejected_by_key(self) -> dict[tuple[str, int], Reading]:
         """Rejected readings by (meter, event time): the payload kept with a late event."""

@@ -14,6 +14,7 @@ from batch_app.completeness import local_day
 from batch_app.energy import MWH_PER_KWH
 from batch_app.errors import BatchError
 from batch_app.jobs.context import JobContext
+from batch_app.jobs.mart_readings import mart_readings
 from batch_app.mart import TABLES as MART_TABLES
 from batch_app.mart import MartCounts, MartFrames, refresh_mart
 from smart_meter.spark.cassandra import read_range, table
@@ -84,6 +85,7 @@ def mart_frames(context: JobContext) -> MartFrames:
         "completeness": completeness,
         "gaps": gaps,
         "alerts": alerts,
+        "readings": mart_readings(context),
     }
     return MartFrames(
         **{t.name: _pandas(spark_frames[t.name], t.column_names) for t in MART_TABLES}

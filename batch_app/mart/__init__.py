@@ -2,7 +2,7 @@
 
 ``refresh_mart(connection_settings, frames, first_day, last_day)`` replaces, in one
 transaction, the rows of that range in the tables of schema ``mart`` (daily and monthly
-energy and cost per meter and per transformer, completeness, gaps, alerts) with the
+energy and cost per meter and per transformer, completeness, gaps, alerts, readings) with the
 batch job's DataFrames (:class:`MartFrames`), creating the schema first if missing.
 """
 

@@ -11,7 +11,7 @@ from psycopg import sql
 from batch_app.mart.columns import Table
 from batch_app.mart.tables import SCHEMA, TABLES
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA_COMMENT = (
     "Reporting mart of the smart-meter platform: batch results for Excel, Power Query "
     f"and ODBC (schema version {SCHEMA_VERSION})"

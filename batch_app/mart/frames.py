@@ -8,14 +8,14 @@ range, so it is refused rather than written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from batch_app.mart.columns import Table
 from batch_app.mart.errors import MartFrameError
-from batch_app.mart.tables import TABLES
+from batch_app.mart.tables import READINGS, TABLES
 from batch_app.mart.values import python_values
 from batch_app.mart.window import RefreshWindow
 
@@ -33,6 +33,9 @@ class MartFrames:
     completeness: pd.DataFrame
     gaps: pd.DataFrame
     alerts: pd.DataFrame
+    readings: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=READINGS.column_names)
+    )
 
     def frame(self, table: Table) -> pd.DataFrame:
         frame = getattr(self, table.name)

@@ -152,6 +152,34 @@ ALERTS = Table(
     indexes=(("meter_id", "day"),),
 )
 
+READINGS = Table(
+    name="readings",
+    comment="Every stored reading of the refreshed days, with its flags: what the Meter "
+    "Drill-Down dashboard shows reading by reading.",
+    columns=(
+        METER,
+        Column("ts", Kind.TIMESTAMP, "Event time of the reading (UTC)"),
+        Column("import_wh", Kind.FLOAT, "Cumulative import register, in Wh", nullable=True),
+        Column(
+            "energy_wh",
+            Kind.FLOAT,
+            "Import since the meter's previous stored reading, in Wh (empty for the first "
+            "reading of the range)",
+            nullable=True,
+        ),
+        Column("voltage_min_v", Kind.FLOAT, "Lowest phase voltage, in V", nullable=True),
+        Column("voltage_max_v", Kind.FLOAT, "Highest phase voltage, in V", nullable=True),
+        Column("quality", Kind.TEXT, "A actual, E estimated, S substituted", nullable=True),
+        Column("status", Kind.TEXT, "The streaming app's verdict", nullable=True),
+        Column("lateness", Kind.TEXT, "ON_TIME, LATE or TOO_LATE", nullable=True),
+        Column("failed_rules", Kind.TEXT, "Ids of the rules it failed, comma-separated"),
+    ),
+    key=("meter_id", "ts"),
+    range_column="ts",
+    range_unit=RangeUnit.INSTANT,
+    indexes=(("ts",),),
+)
+
 TABLES: tuple[Table, ...] = (
     METER_DAILY,
     METER_MONTHLY,
@@ -160,4 +188,5 @@ TABLES: tuple[Table, ...] = (
     COMPLETENESS,
     GAPS,
     ALERTS,
+    READINGS,
 )

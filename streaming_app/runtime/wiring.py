@@ -39,6 +39,7 @@ def sink_openers(settings: AppSettings, connections: ConnectionSettings) -> list
             connections.influxdb_url,
             connections.influxdb_database,
             credentials=connections.influxdb_credentials(),
+            replica=settings.replica_id,
         )
 
     return [cassandra, nats_events, metrics]

@@ -11,6 +11,7 @@ more: the state store refuses the stale owner's writes).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -173,9 +174,12 @@ class PartitionWorker:
         try:
             async with self.context.committer.keeping_alive(messages):
                 built = await self._build(messages, self.context.wall_clock_ms(), self._evict_now())
-            work = Commit(
-                built.batch, messages, built.meter_states, built.evicted, built.checkpoint
+            batch = dataclasses.replace(
+                built.batch,
+                pending_messages=messages[-1].metadata.num_pending,
+                sink_retries=self.context.committer.stats.sink_retries,
             )
+            work = Commit(batch, messages, built.meter_states, built.evicted, built.checkpoint)
             await self.context.committer.commit(work, self.lease, self.stop)
         finally:
             activity.committing -= 1

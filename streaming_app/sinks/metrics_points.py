@@ -84,6 +84,8 @@ class MinuteStats:
     latency_ms: Reservoir = field(default_factory=Reservoir)
     stored: int = 0
     missing: int = 0
+    pending: int | None = None  # consumer lag after the minute's latest batch
+    sink_retries: int = 0
 
     def add(self, batch: ProcessedBatch) -> bool:
         """Count the batch in; ``False`` if it was counted already (a retry)."""
@@ -105,18 +107,26 @@ class MinuteStats:
             (letter.kind.value, message_field(letter.field)) for letter in batch.dead_letters
         )
         self.missing += new_missing_intervals(batch)
+        if batch.pending_messages is not None:
+            self.pending = batch.pending_messages
+        self.sink_retries = max(self.sink_retries, batch.sink_retries)
         return True
 
-    def lines(self, partition: int, ts_ns: int) -> list[str]:
-        """The minute as line-protocol points, all at ``ts_ns``."""
+    def lines(self, partition: int, ts_ns: int, replica: str = "") -> list[str]:
+        """The minute as line-protocol points, all at ``ts_ns``; ``replica`` (the app
+        instance) tags the throughput and consumer points."""
         tags = f"partition={partition}"
+        replica_tags = f"{tags},replica={tag(replica)}" if replica else tags
         points = [f"pipeline,{tags},status={tag(s)} count={n}i" for s, n in self.statuses.items()]
         points += [f"rules,{tags},rule={tag(r)} failures={n}i" for r, n in self.failures.items()]
         points += [
             f"dead_letters,{tags},reason={tag(reason)},field={tag(name)} count={n}i"
             for (reason, name), n in sorted(self.dead_letters.items())
         ]
-        points.append(f"throughput,{tags} {self._throughput_fields()}")
+        points.append(f"throughput,{replica_tags} {self._throughput_fields()}")
+        if self.pending is not None:
+            fields = f"pending={self.pending}i,sink_retries={self.sink_retries}i"
+            points.append(f"consumer,{replica_tags} {fields}")
         points.append(f"completeness,{tags} {self._completeness_fields()}")
         for name, sample in (("lag", self.lag_ms), ("latency", self.latency_ms)):
             if sample.count:

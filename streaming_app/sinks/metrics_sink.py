@@ -19,8 +19,13 @@ dead_letters  partition, reason,     count (input refused: ``reason`` is the
               field                  :class:`~smart_meter.codec.ReadingErrorKind`,
                                      ``field`` the top-level field of the message, or
                                      ``(other)``)
-throughput    partition              readings, stored, batches, dead_letters, late,
-                                     too_late
+throughput    partition, replica     readings, stored, batches, dead_letters, late,
+                                     too_late (``replica``: the app instance, for the
+                                     load per replica)
+consumer      partition, replica     pending: messages left in the partition's
+                                     consumer after the minute's latest batch (consumer
+                                     lag); sink_retries: the replica's sink retries
+                                     since it started (a counter)
 lag           partition              p50_ms, p99_ms, max_ms, count: ingest lag, pull
                                      time minus event time
 latency       partition              p50_ms, p99_ms, max_ms, count: JetStream publish
@@ -43,6 +48,9 @@ Example InfluxQL (Grafana adds ``WHERE $timeFilter``; the tests run these)::
     SELECT sum("readings") / 60 FROM "throughput" WHERE time > now() - 1h GROUP BY time(1m)
     SELECT max("p50_ms"), max("max_ms") FROM "lag" WHERE time > now() - 1h GROUP BY time(1m)
     SELECT max("p99_ms") FROM "latency" WHERE time > now() - 1h GROUP BY time(1m), "partition"
+    SELECT max("pending") FROM "consumer" WHERE time > now() - 1h GROUP BY time(1m), "partition"
+    SELECT sum("readings") / 60 FROM "throughput" WHERE time > now() - 1h
+        GROUP BY time(1m), "replica"
     SELECT sum("received") / (sum("received") + sum("missing")) FROM "completeness"
         WHERE time > now() - 1d GROUP BY time(1h)
 """
@@ -86,12 +94,14 @@ class MetricsSink:
         keep_minutes: int = 5,
         instance_offset_ns: int | None = None,
         credentials: Credentials | None = None,
+        replica: str = "",
     ) -> None:
         self.url = url.rstrip("/")
         self._headers = basic_auth_headers(credentials)
         self.database = database
         self.timeout_s = timeout_s
         self.keep_minutes = keep_minutes
+        self.replica = replica
         self.instance_offset_ns = (
             random.randrange(1, 1_000_000_000) if instance_offset_ns is None else instance_offset_ns
         )
@@ -107,7 +117,7 @@ class MetricsSink:
         timestamp_ns = minute_ms * NS_PER_MS + self.instance_offset_ns
         lock = self._locks.setdefault(batch.partition, asyncio.Lock())
         async with lock:  # the last write of a minute carries its latest totals
-            body = "\n".join(stats.lines(batch.partition, timestamp_ns)).encode()
+            body = "\n".join(stats.lines(batch.partition, timestamp_ns, self.replica)).encode()
             await asyncio.to_thread(self._write_blocking, body)
 
     def _stats(self, partition: int, minute_ms: int) -> MinuteStats:

@@ -10,6 +10,7 @@ DSN-less string, and through the DSN of the templates ``python -m excel odbc`` w
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -73,9 +74,28 @@ async def test_all_jobs_land_in_the_mart_and_odbc_reads_them(
         )
         if first <= r.start_ts.date() <= last
     ]
+    stored = sorted(
+        (
+            r.meter_id,
+            r.ts.replace(tzinfo=UTC),
+            r.import_wh,
+            min(r.voltage_v) if r.voltage_v else None,
+        )
+        for r in select(
+            connections,
+            "SELECT meter_id, ts, import_wh, voltage_v FROM readings_by_meter_day "
+            "WHERE meter_id = ? AND day = ?",
+            [(m, d) for m in meters for d in days],
+        )
+    )
     odbc = odbc_connect(connections)
     try:
         cursor = odbc.cursor()
+        mart_readings = cursor.execute(
+            "SELECT meter_id, ts, import_wh, voltage_min_v, energy_wh FROM mart.readings "
+            "WHERE meter_id LIKE ? ORDER BY meter_id, ts",
+            f"X{RUN}-%",
+        ).fetchall()
         daily = cursor.execute(
             "SELECT meter_id, day, energy_mwh, cost FROM mart.meter_daily "
             "WHERE day BETWEEN ? AND ?",
@@ -124,3 +144,9 @@ async def test_all_jobs_land_in_the_mart_and_odbc_reads_them(
         f"SELECT count(*) FROM mart.gaps WHERE meter_id LIKE 'X{RUN}-%'",
     )  # fmt: skip
     assert counted[-1] == str(mart_gaps[0]), counted
+    # every stored reading, with its energy since the meter's previous one
+    as_stored = [(m, t.replace(tzinfo=UTC), wh, v) for m, t, wh, v, _ in mart_readings]
+    assert as_stored == stored
+    for before, after in itertools.pairwise(mart_readings):
+        if before[0] == after[0]:
+            assert after[4] == pytest.approx(after[2] - before[2])

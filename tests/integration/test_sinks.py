@@ -7,6 +7,7 @@ its own meter ids and a day of its own, so rows of earlier runs never interfere.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import random
 import time
@@ -389,12 +390,12 @@ def influx(connections: ConnectionSettings) -> Iterator[tuple[str, str]]:
 async def test_metrics_examples_return_the_batch_counts_once_despite_a_retry(
     influx: tuple[str, str],
 ) -> None:
-    sink = MetricsSink(*influx, instance_offset_ns=123)
+    sink = MetricsSink(*influx, instance_offset_ns=123, replica="app-1")
     now_ms = int(time.time() * 1000)
-    batch = mixed_batch(now_ms)
+    batch = dataclasses.replace(mixed_batch(now_ms), pending_messages=4, sink_retries=1)
     await sink.write(batch)
     await sink.write(batch)  # a retry of the same batch counts nothing new
-    pipeline, rules, dead_letters, throughput, lag, latency, completeness = (
+    pipeline, rules, dead_letters, throughput, lag, latency, consumer, per_replica, completeness = (
         influx_values(sink, query) for query in example_queries()
     )
     assert pipeline == {
@@ -409,6 +410,8 @@ async def test_metrics_examples_return_the_batch_counts_once_despite_a_retry(
     lags = sorted(r.received_ms - r.verdict.ts_ms for r in batch.readings)
     assert lag == {"": [[lags[len(lags) // 2], lags[-1]]]}
     assert latency == {"0": [[400.0]]}
+    assert consumer == {"0": [[4]]}
+    assert per_replica == {"app-1": [[11 / 60]]}
     assert completeness == {"": [[8 / 10]]}
 
 

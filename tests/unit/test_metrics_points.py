@@ -69,3 +69,27 @@ def test_a_minute_without_dead_letters_has_no_dead_letter_points() -> None:
     stats = MinuteStats()
     stats.add(ProcessedBatch(0, 1_000))
     assert dead_letter_lines(stats) == []
+
+
+def test_throughput_is_tagged_with_the_replica_for_the_load_per_replica() -> None:
+    stats = MinuteStats()
+    stats.add(ProcessedBatch(3, 60_000, dead_letters=(letter(K.NOT_JSON, "(message)", 1),)))
+    [line] = [x for x in stats.lines(3, TS_NS, "app-1") if x.startswith("throughput,")]
+    assert line.startswith("throughput,partition=3,replica=app-1 readings=0i")
+    [untagged] = [x for x in stats.lines(3, TS_NS) if x.startswith("throughput,")]
+    assert untagged.startswith("throughput,partition=3 readings=")
+
+
+def test_consumer_lag_is_the_latest_batch_and_sink_retries_the_highest_count() -> None:
+    stats = MinuteStats()
+    stats.add(ProcessedBatch(3, 1_000, pending_messages=40, sink_retries=2))
+    stats.add(ProcessedBatch(3, 2_000, pending_messages=7, sink_retries=5))
+    stats.add(ProcessedBatch(3, 3_000, pending_messages=0, sink_retries=5))
+    [line] = [x for x in stats.lines(3, TS_NS, "app-1") if x.startswith("consumer,")]
+    assert line == f"consumer,partition=3,replica=app-1 pending=0i,sink_retries=5i {TS_NS}"
+
+
+def test_a_minute_without_a_known_consumer_lag_has_no_consumer_point() -> None:
+    stats = MinuteStats()
+    stats.add(ProcessedBatch(3, 1_000))
+    assert not [x for x in stats.lines(3, TS_NS, "app-1") if x.startswith("consumer,")]

@@ -1,0 +1,1 @@
+"""Provisioned Grafana dashboards of the platform, generated from code (see README.md)."""
