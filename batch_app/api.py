@@ -10,10 +10,10 @@ from typing import Any
 
 from batch_app.errors import BatchError, check_reachable
 from batch_app.jobs import JOBS, JobContext
-from batch_app.progress import Stages
 from batch_app.settings import BatchSettings
-from batch_app.spark import spark_session
+from smart_meter.progress import Stages
 from smart_meter.settings import ConnectionSettings
+from smart_meter.spark.session import spark_session
 from smart_meter.storage.session import open_session
 
 
@@ -64,7 +64,7 @@ def run_app_batch(
             "start it with `python start_services.py up postgres`",
         )  # fmt: skip
     say(f"starting Spark ({settings.master})")
-    spark = spark_session(settings, connections, job)
+    spark = spark_session(settings.spark_options(), connections, job)
     ensure_tables(connections)
     context = JobContext(
         spark,

@@ -7,7 +7,7 @@ import sys
 from datetime import date
 
 from batch_app.api import run_app_batch
-from batch_app.errors import BatchError
+from batch_app.errors import BatchError, ServiceUnreachableError
 from batch_app.jobs import JOBS
 from batch_app.settings import BatchSettings
 from smart_meter.cli_args import OneLineParser
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         report = run_app_batch(
             args.job, args.first, args.last, args.meters, settings=settings, quiet=args.quiet
         )
-    except BatchError as error:
+    except (BatchError, ServiceUnreachableError) as error:
         print(f"batch_app: {error}", file=sys.stderr)
         return 1
     for name, summary in report.summaries.items():

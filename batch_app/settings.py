@@ -19,9 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from smart_meter.energy.register import MAX_KW, RESET_BELOW_WH, ROLLOVER_AT_WH
 from smart_meter.energy.tariff import DEFAULT_TARIFF_CSV
 from smart_meter.settings import default_cache_dir
-
-CONNECTOR_PACKAGE = "com.datastax.spark:spark-cassandra-connector_2.12:3.5.1"
-"""The Spark Cassandra Connector for Spark 3.5 (there is none for Spark 4)."""
+from smart_meter.spark.session import CONNECTOR_PACKAGE, SparkOptions
 
 
 def _platform(name: str, totals_name: str | None = None) -> AliasChoices:
@@ -107,3 +105,12 @@ class BatchSettings(BaseSettings):
     @property
     def ivy_dir(self) -> Path:
         return self.cache_dir / "ivy"
+
+    def spark_options(self) -> SparkOptions:
+        return SparkOptions(
+            master=self.master,
+            driver_memory=self.driver_memory,
+            shuffle_partitions=self.shuffle_partitions,
+            connector_package=self.connector_package,
+            ivy_dir=self.ivy_dir,
+        )

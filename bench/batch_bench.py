@@ -7,7 +7,7 @@ Generates ``--readings`` half-hourly readings (meters x ``--days`` x 48, see
 ``bench_batch_<size>`` by default, the project's schema, a marker row so that a second
 run reuses them) and into Parquet (``--data-dir``), then times in one process:
 
-- Spark session start-up (``batch_app.spark.spark_session``: JVM, connector jars);
+- Spark session start-up (``smart_meter.spark.session.spark_session``: JVM, connector jars);
 - the energy job's computation reading Cassandra (``energy_job.compute``: the job's own
   reader and ``energy_frames``), ``meter_day`` written to Parquet;
 - the same ``energy_frames`` reading the Parquet copy (Cassandra scan cost vs compute);
@@ -42,11 +42,11 @@ from batch_app.energy import energy_frames
 from batch_app.jobs.context import JobContext
 from batch_app.jobs.energy_job import compute
 from batch_app.settings import BatchSettings
-from batch_app.source import day_filter
-from batch_app.spark import spark_session
 from bench.batch_data import DataSpec, bench_connections, drop_data, ensure_data
 from bench.batch_duckdb import Agreement, compare, meter_day_sql, run_duckdb
 from bench.batch_report import Run, Timing, write_report
+from smart_meter.spark.cassandra import day_filter
+from smart_meter.spark.session import spark_session
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA_DIR = Path("/tmp/smart-meter-batch-bench")
@@ -219,7 +219,7 @@ def check_agreement(work: Path) -> Agreement:
 
 def start_spark(settings: BatchSettings, keyspace: str) -> tuple[SparkSession, float]:
     began = time.perf_counter()
-    spark = spark_session(settings, bench_connections(keyspace), "batch-bench")
+    spark = spark_session(settings.spark_options(), bench_connections(keyspace), "batch-bench")
     startup_s = time.perf_counter() - began
     spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     say(f"Spark session in {startup_s:.1f} s ({settings.master})")

@@ -26,8 +26,8 @@ from pathlib import Path
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812
 
-from batch_app.source import CASSANDRA_FORMAT
 from smart_meter.settings import ConnectionSettings
+from smart_meter.spark.cassandra import CASSANDRA_FORMAT
 from smart_meter.storage.session import open_session
 
 HALF_HOURS_PER_DAY = 48

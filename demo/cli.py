@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 from rich.console import Console
 
-from batch_app.errors import BatchError
+from batch_app.errors import BatchError, ServiceUnreachableError
 from demo.batch import batch_document, batch_table, run_batch
 from demo.deployment import DemoDeployment
 from demo.run import DemoError, DemoOptions, run_demo
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     console.print("batch: every Spark job over the demo's days (stage lines below)")
     try:
         batch = run_batch(demo_connections, run.start.date(), run.last.date())
-    except BatchError as error:
+    except (BatchError, ServiceUnreachableError) as error:
         console.print(f"[red]error:[/red] batch: {error}")
         return 1
     console.print(batch_table(batch))

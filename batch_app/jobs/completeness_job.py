@@ -9,9 +9,9 @@ from pyspark.sql import functions as F  # noqa: N812
 
 from batch_app.completeness import completeness
 from batch_app.errors import EmptyRangeError
-from batch_app.influx import write_lines
 from batch_app.jobs.context import JobContext
-from batch_app.source import write_table
+from smart_meter.influx_lines import write_lines
+from smart_meter.spark.cassandra import write_table
 
 LOOKBACK_DAYS = 7  # a meter silent all through the range is still expected from here
 

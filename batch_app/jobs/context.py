@@ -8,10 +8,10 @@ from datetime import date, timedelta
 
 from pyspark.sql import DataFrame, SparkSession
 
-from batch_app.progress import Say
 from batch_app.settings import BatchSettings
-from batch_app.source import read_readings
+from smart_meter.progress import Say
 from smart_meter.settings import ConnectionSettings
+from smart_meter.spark.cassandra import read_readings
 
 
 @dataclass

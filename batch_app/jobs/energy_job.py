@@ -12,9 +12,9 @@ from pyspark.sql import functions as F  # noqa: N812
 
 from batch_app.energy import MWH_PER_KWH, EnergyFrames, energy_frames, meter_months
 from batch_app.errors import EmptyRangeError
-from batch_app.influx import tag, write_lines
 from batch_app.jobs.context import JobContext
-from batch_app.source import read_range, write_table
+from smart_meter.influx_lines import tag, write_lines
+from smart_meter.spark.cassandra import read_range, write_table
 
 METER_DAY_COLUMNS = (
     "meter_id", "month", "day", "transformer_id", "line_id", "energy_mwh", "cost", "currency",

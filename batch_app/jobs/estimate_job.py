@@ -33,7 +33,7 @@ from pyspark.sql import functions as F  # noqa: N812
 
 from batch_app.estimation import ESTIMATE_SCHEMA, MethodPolicy, estimate_meter
 from batch_app.jobs.context import JobContext
-from batch_app.source import write_table
+from smart_meter.spark.cassandra import write_table
 
 ESTIMATED_STATUS = "estimated"
 

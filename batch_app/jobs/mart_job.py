@@ -16,7 +16,7 @@ from batch_app.errors import BatchError
 from batch_app.jobs.context import JobContext
 from batch_app.mart import TABLES as MART_TABLES
 from batch_app.mart import MartCounts, MartFrames, refresh_mart
-from batch_app.source import read_range, table
+from smart_meter.spark.cassandra import read_range, table
 from smart_meter.storage.schema import EVENT_BUCKETS
 
 

@@ -9,8 +9,8 @@ from pyspark.sql import functions as F  # noqa: N812
 
 from batch_app.errors import BatchError
 from batch_app.jobs.context import JobContext
-from batch_app.source import read_range, write_table
 from batch_app.temperature import daily_temperature, fit
+from smart_meter.spark.cassandra import read_range, write_table
 
 
 @dataclass(frozen=True)

@@ -172,6 +172,7 @@ TABLES = (
     """,
 )
 
+
 def _group_load_table(name: str, key: str) -> str:
     """A day of summed half-hour load per group of meters (a transformer, a line)."""
     return f"""

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from batch_app.source import write_table
-from batch_app.spark import spark_session
 from inject.fleet import Fleet, FleetConfig
 from smart_meter.settings import ConnectionSettings
+from smart_meter.spark.cassandra import write_table
+from smart_meter.spark.session import spark_session
 from tests.batch_support import UTC_SETTINGS, insert_actual_readings, run_job, select
 
 pytestmark = pytest.mark.integration
@@ -98,7 +98,7 @@ def test_a_write_dated_before_an_actual_reading_does_not_replace_it(
     """The guard the job relies on: estimates carry the time the job started reading."""
     meter, ts = fleet[0], ms(SHORT[0])
     (actual,) = [r for k, r in stored_rows(connections, [meter]).items() if k == (meter, ts)]
-    spark = spark_session(UTC_SETTINGS, connections, "estimate-guard")
+    spark = spark_session(UTC_SETTINGS.spark_options(), connections, "estimate-guard")
     frame = spark.createDataFrame(
         [(meter, SHORT[0].date(), SHORT[0], 1.0, "E", "linear", "estimated")],
         "meter_id string, day date, ts timestamp, import_wh double, quality string, "

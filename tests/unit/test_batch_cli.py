@@ -10,7 +10,7 @@ from batch_app.api import run_app_batch
 from batch_app.cli import main
 from batch_app.errors import BatchError, ServiceUnreachableError
 from batch_app.settings import BatchSettings
-from batch_app.spark import check_master
+from smart_meter.spark.session import check_master
 from tests.conftest import free_port
 
 DAY = date(2024, 3, 1)

@@ -1,4 +1,4 @@
-"""The Spark session of the batch jobs: local by default, any master by URL.
+"""The Spark session of the batch and training jobs: local by default, any master by URL.
 
 The Spark Cassandra Connector comes through ``spark.jars.packages`` (Ivy keeps its jars
 in the project's cache folder, so only the first run downloads them) and its SQL
@@ -13,16 +13,29 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 from pyspark.sql import SparkSession
 
-from batch_app.errors import check_reachable
-from batch_app.settings import BatchSettings
+from smart_meter.reachability import check_reachable
 from smart_meter.settings import ConnectionSettings
 
 UP_HINT = "start it with `python start_services.py up`"
+CONNECTOR_PACKAGE = "com.datastax.spark:spark-cassandra-connector_2.12:3.5.1"
+"""The Spark Cassandra Connector for Spark 3.5 (there is none for Spark 4)."""
+
+
+@dataclass(frozen=True)
+class SparkOptions:
+    """Where Spark runs and with what; each job's settings make one of these."""
+
+    master: str = "local[2]"
+    driver_memory: str = "2g"
+    shuffle_partitions: int = 8
+    connector_package: str = CONNECTOR_PACKAGE
+    ivy_dir: Path | None = None
 
 
 def check_cassandra(connections: ConnectionSettings) -> None:
@@ -42,7 +55,7 @@ def check_master(master: str) -> None:
 
 
 def spark_log(app_name: str) -> Path:
-    folder = Path(tempfile.gettempdir()) / "smart-meter-batch"
+    folder = Path(tempfile.gettempdir()) / "smart-meter-spark"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"spark-{app_name}-{os.getpid()}.log"
 
@@ -67,28 +80,29 @@ def output_to(path: Path) -> Iterator[None]:
 
 
 def spark_session(
-    settings: BatchSettings, connections: ConnectionSettings, app_name: str
+    options: SparkOptions, connections: ConnectionSettings, app_name: str
 ) -> SparkSession:
     """A session that reads and writes the platform's keyspace through the connector."""
     check_cassandra(connections)
-    check_master(settings.master)
+    check_master(options.master)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    settings.ivy_dir.mkdir(parents=True, exist_ok=True)
     builder = (
-        SparkSession.builder.master(settings.master)
+        SparkSession.builder.master(options.master)
         .appName(f"smart-meter {app_name}")
-        .config("spark.jars.packages", settings.connector_package)
-        .config("spark.jars.ivy", str(settings.ivy_dir))
+        .config("spark.jars.packages", options.connector_package)
         .config("spark.sql.extensions", "com.datastax.spark.connector.CassandraSparkExtensions")
         .config("spark.cassandra.connection.host", ",".join(connections.cassandra_hosts))
         .config("spark.cassandra.connection.port", str(connections.cassandra_port))
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
-        .config("spark.driver.memory", settings.driver_memory)
+        .config("spark.sql.shuffle.partitions", str(options.shuffle_partitions))
+        .config("spark.driver.memory", options.driver_memory)
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
     )
+    if options.ivy_dir is not None:
+        options.ivy_dir.mkdir(parents=True, exist_ok=True)
+        builder = builder.config("spark.jars.ivy", str(options.ivy_dir))
     with output_to(spark_log(app_name.replace(" ", "-"))):
         session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")

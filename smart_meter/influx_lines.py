@@ -1,6 +1,7 @@
-"""Batch results as InfluxDB points (line protocol through ``influxdb-client``).
+"""Writing line-protocol points to the platform's InfluxDB (``influxdb-client``), for
+the batch and training jobs.
 
-Measurements (each point at the start of its half-hour or local day, UTC):
+The batch's measurements (each point at the start of its half-hour or local day, UTC):
 
 ==================  ===============  ==========================================
 measurement         tags             fields
@@ -25,7 +26,7 @@ from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.domain.write_precision import WritePrecision
 
-from batch_app.errors import check_reachable
+from smart_meter.reachability import check_reachable
 from smart_meter.settings import ConnectionSettings
 
 POINTS_PER_WRITE = 5_000
