@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class ChosenModels:
     or ``None`` for the sum of the meters' forecasts (bottom-up)."""
 
     version: str
+    day: date  # the day forecast: the one after the last day fitted on
     meter_model: str
     meter: Forecaster
     transformer_model: str | None
@@ -82,7 +83,9 @@ def fit_chosen(sample: Matrices, scores: FleetScores, last_day: date) -> ChosenM
         transformer_name = NAIVE  # bottom-up was scored with the boosted meter model
         transformer = SeasonalNaive()
     version = version_of(sample, last_day, meter_name, transformer_name)
-    return ChosenModels(version, meter_name, meter, transformer_name, transformer)
+    return ChosenModels(
+        version, last_day + timedelta(days=1), meter_name, meter, transformer_name, transformer
+    )
 
 
 def scores_document(scores: FleetScores, chosen: ChosenModels, sample: Matrices) -> dict[str, Any]:

@@ -22,15 +22,20 @@ NO_TRANSFORMER = ""
 
 
 def as_utc(ts: pd.Series) -> pd.Series:
-    """Naive UTC (Spark) or aware timestamps as aware UTC."""
+    """Naive UTC (Spark) or aware timestamps as aware UTC, in nanoseconds (Arrow may hand
+    over microseconds; the forecast library counts in nanoseconds)."""
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
-        return ts.dt.tz_convert("UTC")
-    return pd.to_datetime(ts).dt.tz_localize("UTC")
+        aware: pd.Series = ts.dt.tz_convert("UTC")
+    else:
+        aware = pd.to_datetime(ts).dt.tz_localize("UTC")
+    in_ns: pd.Series = aware.dt.as_unit("ns")
+    return in_ns
 
 
 def as_naive_utc(ts: pd.Series) -> pd.Series:
     """Aware timestamps as naive UTC, which Spark reads back in its UTC session."""
-    return as_utc(ts).dt.tz_localize(None)
+    naive: pd.Series = as_utc(ts).dt.tz_localize(None)
+    return naive
 
 
 def transformer_half_hours(readings: pd.DataFrame) -> pd.DataFrame:

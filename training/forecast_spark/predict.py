@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from training.forecast import DayMatrix, day_half_hours
 from training.forecast_spark.fitting import ChosenModels
@@ -43,8 +44,13 @@ class NextDay:
     models: ChosenModels
     day: date
     time_zone: str
+    threads: int = 1
 
     def __call__(self, half_hours: pd.DataFrame) -> pd.DataFrame:
+        with threadpool_limits(limits=self.threads):
+            return self._forecast(half_hours)
+
+    def _forecast(self, half_hours: pd.DataFrame) -> pd.DataFrame:
         midnight = pd.Timestamp(datetime.combine(self.day, time(), ZoneInfo(self.time_zone)))
         frame = half_hours.assign(ts=as_utc(half_hours["ts"]))
         frame = frame[frame["ts"] < midnight.tz_convert("UTC")]
