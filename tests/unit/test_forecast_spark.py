@@ -99,7 +99,7 @@ def test_the_version_follows_the_data_and_nothing_else() -> None:
     assert version.startswith("20240128-")
     assert version_of(again, LAST, "gradient_boosted", BOTTOM_UP) == version
     changed = frame.copy()
-    changed.loc[100, "kwh"] += 0.001
+    changed["kwh"] = changed["kwh"].where(changed.index != 100, changed["kwh"] + 0.001)
     assert (
         version_of(matrices(changed, "UTC", LAST), LAST, "gradient_boosted", BOTTOM_UP) != version
     )
