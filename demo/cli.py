@@ -3,8 +3,10 @@
 Starts NATS, Cassandra and InfluxDB (installed on first use), publishes a simulated fleet
 of one-minute meters with every fault kind injected, runs the streaming app until every
 message is acked, then prints what went in, what was stored, rejected and found, and the
-precision and recall of the findings against the injector's ground truth; the same as
-JSON in ``<out-dir>/summary.json``.
+precision and recall of the findings against the injector's ground truth, runs every
+batch job over the demo's days, and ends with a training part: weeks of half-hourly
+history through JetStream and the app into ``smart_meter_<name>_history``, then the
+forecast job on it (MASE per model); the same as JSON in ``<out-dir>/summary.json``.
 """
 
 from __future__ import annotations

@@ -1,14 +1,13 @@
 """The forecast job on local Spark against the real Cassandra and InfluxDB.
 
-A simulated fleet of 40 half-hourly meters (5 a transformer) over 35 days is stored the
-way the streaming app stores it, in a keyspace and database of this module's own. The job
+A simulated fleet of 40 half-hourly meters (5 a transformer) over 35 days is stored as
+the streaming app stores clean readings, in a keyspace and database of this module's own. The job
 scores the models on the last 7 days, saves them, and forecasts the next day of every
 meter and transformer.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import Iterator
@@ -18,16 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cassandra.concurrent import execute_concurrent_with_args
 
 from inject.fleet import Fleet, FleetConfig
 from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
+from smart_meter.storage.session import open_session
 from streaming_app.sinks.metrics_sink import MetricsSink
-from streaming_app.validation import prod_settings
 from tests.conftest import free_port
 from tests.integration.streaming_app_readback import drop_keyspace, rows
-from tests.streaming_storage import store_as_the_app_does
-from training.forecast_spark.runner import main, run_forecast
+from training.forecast_spark.runner import ensure_tables, main, run_forecast
 from training.jobs.forecast_job import ForecastSummary
 
 pytestmark = pytest.mark.integration
@@ -44,6 +43,29 @@ def fleet_readings() -> list[Reading]:
     return [r for _, batch in Fleet(config, START).run(DAYS * 48 + 1) for r in batch]
 
 
+def store_readings(connections: ConnectionSettings, readings: list[Reading]) -> None:
+    """Stored as the streaming app stores a clean reading (the row ``insert_actual_readings``
+    of the batch tests writes), many writes in flight: the fleet is 67,240 readings."""
+    session = open_session(connections)
+    try:
+        insert = session.prepare(
+            "INSERT INTO readings_by_meter_day (meter_id, day, ts, transformer_id, import_wh, "
+            "temperature_c, quality, status, lateness) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'A', 'accepted', 'ON_TIME')"
+        )
+        values = []
+        for r in readings:
+            when = datetime.fromtimestamp(r.ts_ms / 1000, UTC)
+            transformer = r.grid.transformer_id if r.grid else None
+            values.append(
+                (r.meter_id, when.date(), when, transformer, r.import_wh, r.temperature_c)
+            )
+        results = execute_concurrent_with_args(session, insert, values, concurrency=64)
+        assert all(ok for ok, _ in results)
+    finally:
+        session.cluster.shutdown()
+
+
 @dataclass(frozen=True)
 class Stored:
     connections: ConnectionSettings
@@ -56,7 +78,8 @@ def stored(
 ) -> Iterator[Stored]:
     name = f"forecast_{uuid.uuid4().hex[:8]}"
     mine = connections.model_copy(update={"cassandra_keyspace": name, "influxdb_database": name})
-    asyncio.run(store_as_the_app_does(mine, fleet_readings(), prod_settings()))
+    ensure_tables(mine)  # with a long timeout: schema changes are slow on a busy Cassandra
+    store_readings(mine, fleet_readings())
     yield Stored(mine, tmp_path_factory.mktemp("models"))
     drop_keyspace(mine, name)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from cassandra.cluster import EXEC_PROFILE_DEFAULT
 from pyspark.sql import SparkSession
 
 from smart_meter.cli_args import OneLineParser
@@ -16,9 +17,12 @@ from smart_meter.progress import Stages
 from smart_meter.reachability import ServiceUnreachableError
 from smart_meter.settings import ConnectionSettings, default_cache_dir
 from smart_meter.spark.session import SparkOptions, spark_session
+from smart_meter.storage.schema import ensure_schema
 from smart_meter.storage.session import open_session
 from training.forecast_spark.errors import ForecastJobError
 from training.jobs.forecast_job import ForecastSummary, forecast_job
+
+SCHEMA_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,16 @@ class RunnerContext:
         self.written[what] = self.written.get(what, 0) + rows
 
 
+def ensure_tables(connections: ConnectionSettings) -> None:
+    """The keyspace and every table (idempotent), with time for a busy Cassandra."""
+    session = open_session(connections, create_schema=False, bind=False)
+    try:
+        session.get_execution_profile(EXEC_PROFILE_DEFAULT).request_timeout = SCHEMA_TIMEOUT_S
+        ensure_schema(session, connections.cassandra_keyspace, connections.cassandra_replication)
+    finally:
+        session.cluster.shutdown()
+
+
 def run_forecast(
     last_day: date,
     meters: Sequence[str] | None = None,
@@ -60,7 +74,7 @@ def run_forecast(
             master=master, driver_memory="4g", ivy_dir=default_cache_dir() / "ivy"
         )
         spark = spark_session(options, connections, "training forecast")
-        open_session(connections, create_schema=True, bind=False).cluster.shutdown()
+        ensure_tables(connections)
         settings = RunnerSettings(model_dir) if model_dir else RunnerSettings()
         context = RunnerContext(spark, settings, connections, last_day, meters, say)
         return forecast_job(context)
