@@ -11,6 +11,7 @@ from typing import Any
 from batch_app.errors import BatchError, check_reachable
 from batch_app.jobs import JOBS, JobContext
 from batch_app.settings import BatchSettings
+from smart_meter.credentials import CredentialsError
 from smart_meter.progress import Stages
 from smart_meter.settings import ConnectionSettings
 from smart_meter.spark.session import spark_session
@@ -57,6 +58,10 @@ def run_app_batch(
     names = job_names(job)
     settings = settings or BatchSettings()
     connections = connections or ConnectionSettings()
+    try:
+        connections.check_credentials()
+    except CredentialsError as error:
+        raise BatchError(str(error)) from None
     say = Stages(job, quiet=quiet)
     if "mart" in names and not meters:
         check_reachable(

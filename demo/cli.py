@@ -31,7 +31,7 @@ from smart_meter.settings import ConnectionSettings
 from stack.errors import StackError
 from stack.manager import LocalStack
 from stack.settings import connections_for
-from training.forecast_spark.errors import ForecastJobError
+from training.errors import TrainingError
 
 SERVICES = ("nats", "cassandra", "influxdb", "postgres")
 
@@ -156,7 +156,7 @@ def _training(
     console.print("training: the forecast job over the history (stage lines below)")
     try:
         training = run_training_part(history, options.out_dir / "models")
-    except ForecastJobError as error:
+    except TrainingError as error:
         console.print(f"[red]error:[/red] training: {error}")
         return None
     for table in training_tables(training):

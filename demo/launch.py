@@ -54,6 +54,13 @@ def app_environment(
     env["SMART_METER_INFLUXDB_URL"] = connections.influxdb_url
     env["SMART_METER_INFLUXDB_DATABASE"] = connections.influxdb_database
     env["SMART_METER_PARTITIONS"] = str(connections.partitions)
+    for server in ("nats", "cassandra", "influxdb"):  # credentials, where set
+        username = getattr(connections, f"{server}_username")
+        password_file = getattr(connections, f"{server}_password_file")
+        if username is not None:
+            env[f"SMART_METER_{server.upper()}_USERNAME"] = username
+        if password_file is not None:
+            env[f"SMART_METER_{server.upper()}_PASSWORD_FILE"] = str(password_file)
     return env
 
 

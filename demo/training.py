@@ -11,8 +11,9 @@ from typing import Any
 from rich.table import Table
 
 from demo.history import History
-from training.forecast_spark.runner import run_forecast
+from training.api import run_training
 from training.jobs.forecast_job import ForecastSummary
+from training.settings import TrainingSettings
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,14 @@ class DemoTraining:
 def run_training_part(history: History, model_dir: Path) -> DemoTraining:
     """Every training job over the history's days (forecasting the day after it)."""
     began = time.monotonic()
-    forecast = run_forecast(history.last_day, model_dir=model_dir, connections=history.connections)
+    report = run_training(
+        "forecast",
+        history.last_day,
+        history.last_day,
+        settings=TrainingSettings(model_dir=model_dir),
+        connections=history.connections,
+    )
+    forecast: ForecastSummary = report.summaries["forecast"]
     return DemoTraining(history, forecast, time.monotonic() - began)
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from inject.grid import GridStress, GridStressConfig
 from smart_meter.reading import GridPosition, Reading
 
 NOMINAL_V = 230.0
@@ -92,6 +93,7 @@ class FleetConfig:
     seed: int = 42
     replica: int = 0
     replicas: int = 1
+    grid_stress: GridStressConfig | None = None
 
     def __post_init__(self) -> None:
         if self.interval_s not in (60, 900, 1800):
@@ -129,6 +131,22 @@ class Fleet:
         self.region_temp_offset = rng.normal(0.0, 2.0, config.regions)
         self.noise = np.random.default_rng(config.seed * 7919 + config.replica)
         self.step = 0
+        self.stress = (
+            GridStress(config.grid_stress, config.seed, config.regions, transformers, self.start)
+            if config.grid_stress is not None
+            else None
+        )
+        self.rated_kwh = self._rated_kwh(config.grid_stress)
+
+    def _rated_kwh(self, stress: GridStressConfig | None) -> np.ndarray:
+        """Per transformer (from the lowest this replica feeds): its meters' mean interval
+        energy times the stress's rated load factor."""
+        factor = stress.rated_load_factor if stress is not None else 1.0
+        mean_kwh = self.daily_kwh * self.config.interval_s / 86_400
+        rated: np.ndarray = np.bincount(
+            self.transformer - self.transformer.min(), weights=mean_kwh * factor
+        )
+        return rated
 
     @property
     def meter_ids(self) -> list[str]:
@@ -140,6 +158,8 @@ class Fleet:
         seasonal = 11.0 - 8.0 * math.cos(2 * math.pi * (day_of_year - 20) / 365)
         daily = 4.0 * math.sin(2 * math.pi * (when.hour + when.minute / 60 - 9) / 24)
         offsets: np.ndarray = self.region_temp_offset[self.region]
+        if self.stress is not None:
+            offsets = offsets + self.stress.anomaly_c(when)[self.region]
         return seasonal + daily + offsets
 
     def _interval_kwh(self, when: datetime, ambient: np.ndarray) -> np.ndarray:
@@ -162,6 +182,10 @@ class Fleet:
         self.register_wh = self.register_wh + np.round(energy_kwh * 1000, 1)
         load_per_tx = np.bincount(self.transformer - self.transformer.min(), weights=energy_kwh)
         sag = 4.0 * load_per_tx / max(float(load_per_tx.max()), 1e-9)
+        if self.stress is not None:
+            sag = sag + self.stress.drop_v(
+                load_per_tx, self.rated_kwh[: len(load_per_tx)], int(self.transformer.min())
+            )
         voltage = (
             self.tap_v[self.transformer]
             - sag[self.transformer - self.transformer.min()]

@@ -16,8 +16,10 @@ from nats.errors import NoServersError
 from inject.clock import FastClock, ScaledClock, SimClock
 from inject.faults import MALFORMED_KINDS, Emission, FaultConfig, FaultInjector, GroundTruthWriter
 from inject.fleet import Fleet, FleetConfig
+from smart_meter.credentials import Credentials
 from smart_meter.publisher import PublishStats, ReadingPublisher
 from smart_meter.reading import Reading
+from smart_meter.settings import nats_connect_options
 from smart_meter.streams import ensure_readings_streams
 from smart_meter.subjects import PLATFORM_READINGS, ReadingsDestination
 
@@ -38,6 +40,7 @@ class InjectOptions:
     max_in_flight: int = 256
     ground_truth: Path | None = None
     nats_url: str = "nats://127.0.0.1:4222"
+    nats_credentials: Credentials | None = None
     partitions: int = 16
     destination: ReadingsDestination = PLATFORM_READINGS
 
@@ -128,7 +131,7 @@ async def _send(
             summary.duplicate_copies_sent += 1
 
 
-async def connect(nats_url: str) -> NatsClient:
+async def connect(nats_url: str, credentials: Credentials | None = None) -> NatsClient:
     """Connect, or raise ``ConnectionError`` after a few attempts; then reconnect for long."""
 
     async def quiet(error: Exception) -> None:
@@ -136,7 +139,7 @@ async def connect(nats_url: str) -> NatsClient:
 
     try:
         nc = await nats.connect(
-            nats_url,
+            **nats_connect_options(nats_url, credentials),
             connect_timeout=2,
             reconnect_time_wait=1,
             max_reconnect_attempts=INITIAL_CONNECT_ATTEMPTS,
@@ -150,7 +153,7 @@ async def connect(nats_url: str) -> NatsClient:
 
 async def inject_to_nats(options: InjectOptions, clock: SimClock | None = None) -> InjectSummary:
     """A whole run against the NATS server of ``options.nats_url``."""
-    nc = await connect(options.nats_url)
+    nc = await connect(options.nats_url, options.nats_credentials)
     try:
         destination = options.destination
         await ensure_readings_streams(nc.jetstream(), destination=destination)

@@ -27,7 +27,7 @@ from kafka_bridge.producer import ReadingProducer
 from kafka_bridge.settings import KAFKA_SOURCE_TOPIC, BridgeSettings
 from kafka_bridge.shutdown import Shutdown
 from kafka_bridge.topics import ensure_topic
-from smart_meter.settings import ConnectionSettings
+from smart_meter.settings import ConnectionSettings, checked_connections
 from smart_meter.streams import ensure_readings_streams
 from smart_meter.subjects import KAFKA_READINGS_TOPIC
 
@@ -76,7 +76,9 @@ async def run(direction: str, settings: BridgeSettings, connections: ConnectionS
     shutdown = Shutdown(settings.stop_grace_s)
     install_signal_handlers(shutdown)
     nc = await nats.connect(
-        connections.nats_url, name=f"kafka-bridge {direction}", max_reconnect_attempts=-1
+        **connections.nats_connect_options(),
+        name=f"kafka-bridge {direction}",
+        max_reconnect_attempts=-1,
     )
     try:
         await ensure_readings_streams(nc.jetstream())
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    summary = asyncio.run(run(args.direction, bridge_settings(args), ConnectionSettings()))
+    summary = asyncio.run(run(args.direction, bridge_settings(args), checked_connections()))
     print(summary, flush=True)
     return 0
 

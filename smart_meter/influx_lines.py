@@ -26,6 +26,7 @@ from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.domain.write_precision import WritePrecision
 
+from smart_meter.credentials import basic_auth_headers
 from smart_meter.reachability import check_reachable
 from smart_meter.settings import ConnectionSettings
 
@@ -43,11 +44,20 @@ def tag(value: str) -> str:
     return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
 
 
-def _create_database(url: str, database: str) -> None:
+def _create_database(connections: ConnectionSettings) -> None:
     """``CREATE DATABASE`` (a no-op when it exists): the v1 ``/query`` endpoint."""
-    body = urllib.parse.urlencode({"q": f'CREATE DATABASE "{database}"'}).encode()
-    with urllib.request.urlopen(f"{url}/query", data=body, timeout=60):
+    statement = f'CREATE DATABASE "{connections.influxdb_database}"'
+    body = urllib.parse.urlencode({"q": statement}).encode()
+    headers = basic_auth_headers(connections.influxdb_credentials())
+    request = urllib.request.Request(f"{connections.influxdb_url}/query", body, headers)
+    with urllib.request.urlopen(request, timeout=60):
         pass
+
+
+def _token(connections: ConnectionSettings) -> str:
+    """The v2 client's token: ``username:password`` is how InfluxDB 1.x takes credentials."""
+    credentials = connections.influxdb_credentials()
+    return "" if credentials is None else f"{credentials.username}:{credentials.password}"
 
 
 def write_lines(connections: ConnectionSettings, lines: Iterable[str]) -> int:
@@ -55,9 +65,11 @@ def write_lines(connections: ConnectionSettings, lines: Iterable[str]) -> int:
     address = urllib.parse.urlparse(connections.influxdb_url)
     hint = "start it with `python start_services.py up`"
     check_reachable("InfluxDB", address.hostname or "", address.port or 8086, hint)
-    _create_database(connections.influxdb_url, connections.influxdb_database)
+    _create_database(connections)
     written = 0
-    client = InfluxDBClient(url=connections.influxdb_url, token="", org="-", timeout=60_000)
+    client = InfluxDBClient(
+        url=connections.influxdb_url, token=_token(connections), org="-", timeout=60_000
+    )
     try:
         api = client.write_api(write_options=SYNCHRONOUS)
         for chunk in _chunks(lines, POINTS_PER_WRITE):

@@ -3,8 +3,12 @@
 Readings are grouped by partition subject (so per-meter order is kept: one meter is
 always in one partition, and a partition's messages are sent in order), cut into
 batches of ``batch_size``, and published with a ``Nats-Msg-Id`` derived from the
-batch's natural keys. At most ``max_in_flight`` publishes wait for their ack; a
-publish whose ack times out is retried with the same id, so JetStream stores it once.
+batch's natural keys. At most ``max_in_flight`` publishes are queued, and at most one
+per subject (partition) waits for its ack: the next message of a partition is sent only
+once the previous one is stored, so a retry can never put a meter's readings out of
+order. A publish that fails for a passing reason (ack timeout, no responders while a
+cluster node is lost, JetStream 503 or 10158 while a stream elects its leader: see
+:mod:`smart_meter.nats_errors`) is retried with the same id, so JetStream stores it once.
 """
 
 from __future__ import annotations
@@ -16,10 +20,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from nats.aio.client import Client as NatsClient
-from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.errors import NoStreamResponseError
+from nats.errors import Error as NatsError
 
 from smart_meter.codec import encode_batch, encode_reading
+from smart_meter.nats_errors import is_transient
 from smart_meter.reading import Reading
 from smart_meter.subjects import PLATFORM_READINGS, ReadingsDestination, dedup_id
 
@@ -62,6 +66,7 @@ class ReadingPublisher:
         self.max_attempts = max_attempts
         self._slots = asyncio.Semaphore(max_in_flight)
         self._pending: set[asyncio.Task[None]] = set()
+        self._last: dict[str, asyncio.Task[None]] = {}  # per subject: the publish to wait for
         self.stats = PublishStats()
 
     async def publish(self, readings: Iterable[Reading]) -> None:
@@ -83,11 +88,7 @@ class ReadingPublisher:
         """
         await self._slots.acquire()
         message_id = msg_id or f"raw-{hashlib.blake2b(payload, digest_size=16).hexdigest()}"
-        task = asyncio.create_task(
-            self._publish_with_retry(subject, payload, message_id, 1, raw=True)
-        )
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._start(subject, payload, message_id, 1, raw=True)
 
     async def flush(self) -> None:
         """Wait until every queued publish is acknowledged; re-raise the first failure."""
@@ -99,14 +100,37 @@ class ReadingPublisher:
         await self._slots.acquire()
         payload = encode_reading(batch[0]) if len(batch) == 1 else encode_batch(batch)
         msg_id = dedup_id(reading.key for reading in batch)
-        task = asyncio.create_task(self._publish_with_retry(subject, payload, msg_id, len(batch)))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._start(subject, payload, msg_id, len(batch))
 
-    async def _publish_with_retry(
+    def _start(
         self, subject: str, payload: bytes, msg_id: str, count: int, raw: bool = False
     ) -> None:
+        """A task that publishes once the subject's previous publish is done (in order)."""
+        previous = self._last.get(subject)
+        task = asyncio.create_task(
+            self._publish_with_retry(subject, payload, msg_id, count, raw, previous)
+        )
+        self._last[subject] = task
+        self._pending.add(task)
+        task.add_done_callback(lambda done: self._finished(subject, done))
+
+    def _finished(self, subject: str, task: asyncio.Task[None]) -> None:
+        self._pending.discard(task)
+        if self._last.get(subject) is task:
+            del self._last[subject]
+
+    async def _publish_with_retry(
+        self,
+        subject: str,
+        payload: bytes,
+        msg_id: str,
+        count: int,
+        raw: bool = False,
+        previous: asyncio.Task[None] | None = None,
+    ) -> None:
         try:
+            if previous is not None:
+                await asyncio.wait([previous])  # its failure is raised by flush, not here
             for attempt in range(1, self.max_attempts + 1):
                 try:
                     ack = await self.js.publish(
@@ -115,10 +139,10 @@ class ReadingPublisher:
                         stream=self.destination.stream,
                         headers={"Nats-Msg-Id": msg_id},
                     )
-                except (TimeoutError, NatsTimeoutError, NoStreamResponseError):
-                    self.stats.retries += 1
-                    if attempt == self.max_attempts:
+                except (NatsError, TimeoutError) as error:
+                    if not is_transient(error) or attempt == self.max_attempts:
                         raise
+                    self.stats.retries += 1
                     await asyncio.sleep(min(0.05 * 2**attempt, 2.0))  # back-off between retries
                     continue
                 self.stats.messages += 1

@@ -41,7 +41,8 @@ class StreamLimits(BaseSettings):
     Environment: ``SMART_METER_STREAMS_DEAD_LETTER_MAX_AGE_S``,
     ``SMART_METER_STREAMS_DEAD_LETTER_MAX_BYTES``, ``SMART_METER_STREAMS_FINDINGS_MAX_AGE_S``,
     ``SMART_METER_STREAMS_FINDINGS_MAX_BYTES``. JetStream reserves ``max_bytes`` of its
-    file store for each stream.
+    file store for each stream. ``SMART_METER_STREAMS_REPLICAS`` is how many servers of a
+    NATS cluster keep a copy of every stream and key-value bucket (1 on a single server).
     """
 
     model_config = SettingsConfigDict(
@@ -60,16 +61,21 @@ class StreamLimits(BaseSettings):
     findings_max_bytes: int = Field(
         default=GIB, gt=0, description="and at most this many bytes (1 GiB)"
     )
+    replicas: int = Field(
+        default=1, ge=1, le=5, description="copies of each stream and bucket in a NATS cluster"
+    )
 
 
 def readings_stream_config(
     duplicate_window_s: float = 120.0,
     max_bytes: int | None = None,
     destination: ReadingsDestination = PLATFORM_READINGS,
+    replicas: int | None = None,
 ) -> StreamConfig:
     """Readings on ``meter.readings.*`` (or the destination's subjects); publishes
     deduplicated over ``duplicate_window_s``. JetStream reserves ``max_bytes`` on disk:
-    8 GiB for the platform's stream, 1 GiB for another (a demo's, a test's)."""
+    8 GiB for the platform's stream, 1 GiB for another (a demo's, a test's). ``replicas``
+    copies (default: ``SMART_METER_STREAMS_REPLICAS``)."""
     if max_bytes is None:
         max_bytes = PLATFORM_MAX_BYTES if destination == PLATFORM_READINGS else OTHER_MAX_BYTES
     return StreamConfig(
@@ -80,6 +86,7 @@ def readings_stream_config(
         discard=DiscardPolicy.NEW,
         max_bytes=max_bytes,
         duplicate_window=duplicate_window_s,
+        num_replicas=StreamLimits().replicas if replicas is None else replicas,
     )
 
 
@@ -95,6 +102,7 @@ def dead_letter_stream_config(limits: StreamLimits | None = None) -> StreamConfi
         discard=DiscardPolicy.OLD,
         max_age=limits.dead_letter_max_age_s,
         max_bytes=limits.dead_letter_max_bytes,
+        num_replicas=limits.replicas,
     )
 
 
@@ -132,6 +140,7 @@ def events_stream_config(
         storage=StorageType.FILE,
         max_age=max_age_s,
         duplicate_window=duplicate_window_s,
+        num_replicas=StreamLimits().replicas,
     )
 
 
@@ -156,4 +165,5 @@ def findings_stream_config(limits: StreamLimits | None = None) -> StreamConfig:
         max_age=limits.findings_max_age_s,
         max_bytes=limits.findings_max_bytes,
         duplicate_window=600.0,
+        num_replicas=limits.replicas,
     )

@@ -103,6 +103,10 @@ class LocalService(ABC):
     def check_health(self) -> str:
         """Run a real query; return a short detail (e.g. version) or raise."""
 
+    def listening(self) -> bool:
+        """True once the server accepts connections (default: on its first port)."""
+        return port_is_open(self.host, self.ports()[0])
+
     def environment(self) -> dict[str, str]:
         """Environment of the server process (default: ours)."""
         return dict(os.environ)
@@ -176,7 +180,7 @@ class LocalService(ABC):
         while time.monotonic() < deadline:
             if not process.is_running() or process.status() == psutil.STATUS_ZOMBIE:
                 raise UnhealthyError(self.name, "the process exited", tail(self.log_file))
-            if port_is_open(self.host, self.ports()[0]):
+            if self.listening():
                 try:
                     return self.check_health()
                 except Exception as error:  # noqa: BLE001 - any failure means "not yet"

@@ -1,4 +1,9 @@
-"""The local stack as a whole: ``up``, ``status``, ``down`` over every server."""
+"""The local stack as a whole: ``up``, ``status``, ``down`` over every server.
+
+A plain ``up`` or ``status`` covers the default servers; opt-in groups (``docker``: the
+project's own Docker engine; ``nats-cluster``: three clustered NATS nodes) start only when
+named, and a plain ``down`` stops those that run too.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ from dataclasses import dataclass
 
 from stack.base import LocalService, ServiceStatus
 from stack.cassandra import CassandraService
+from stack.docker import DockerService
 from stack.errors import StackError
 from stack.influxdb import InfluxDBService
 from stack.kafka import KafkaService
 from stack.nats import NatsService
+from stack.nats_cluster import NODE_CLASSES
 from stack.postgres import PostgresService
 from stack.settings import StackSettings
 
@@ -23,6 +30,13 @@ SERVICE_CLASSES: tuple[type[LocalService], ...] = (
     PostgresService,
 )
 SERVICE_NAMES = tuple(cls.name for cls in SERVICE_CLASSES)
+OPT_IN_GROUPS: dict[str, tuple[type[LocalService], ...]] = {
+    "docker": (DockerService,),
+    "nats-cluster": NODE_CLASSES,
+}
+"""Started only when named (``up docker``); a plain ``down`` stops them when they run."""
+OPT_IN_NAMES = tuple(cls.name for group in OPT_IN_GROUPS.values() for cls in group)
+ALL_NAMES = (*SERVICE_NAMES, *OPT_IN_GROUPS)
 
 
 @dataclass(frozen=True)
@@ -43,15 +57,20 @@ class LocalStack:
 
     def __init__(self, settings: StackSettings | None = None) -> None:
         self.settings = settings or StackSettings()
-        self.services = {cls.name: cls(self.settings) for cls in SERVICE_CLASSES}
+        every = (*SERVICE_CLASSES, *(c for group in OPT_IN_GROUPS.values() for c in group))
+        self.services = {cls.name: cls(self.settings) for cls in every}
 
     def select(self, names: Iterable[str] | None) -> list[LocalService]:
-        chosen = list(names) if names else list(SERVICE_NAMES)
+        """The named services (a group's name stands for its members); none named: the
+        default servers."""
+        chosen: list[str] = []
+        for name in list(names) if names else SERVICE_NAMES:
+            group = OPT_IN_GROUPS.get(name, ())
+            chosen.extend([cls.name for cls in group] or [name])
         unknown = [name for name in chosen if name not in self.services]
         if unknown:
-            raise StackError(
-                f"unknown service {', '.join(unknown)}; choose from {', '.join(SERVICE_NAMES)}"
-            )
+            choices = ", ".join(ALL_NAMES)
+            raise StackError(f"unknown service {', '.join(unknown)}; choose from {choices}")
         return [self.services[name] for name in chosen]
 
     def up(self, names: Iterable[str] | None = None) -> list[UpResult]:
@@ -82,5 +101,11 @@ class LocalStack:
         return [service.status() for service in self.select(names)]
 
     def down(self, names: Iterable[str] | None = None) -> dict[str, bool]:
-        """Stop the recorded processes; map of service name to 'was running'."""
-        return {service.name: service.stop() for service in reversed(self.select(names))}
+        """Stop the recorded processes; map of service name to 'was running'.
+
+        Without names: every default server, and the opt-in ones that are running."""
+        chosen = self.select(names)
+        if not names:
+            opt_in = [self.services[name] for name in OPT_IN_NAMES]
+            chosen += [service for service in opt_in if service.running_process() is not None]
+        return {service.name: service.stop() for service in reversed(chosen)}

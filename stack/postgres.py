@@ -25,22 +25,13 @@ from pathlib import Path
 import psutil
 import psycopg
 
+from smart_meter.odbc import odbc_driver_path
 from stack.base import LocalService, run_checked, wait_for_exit
 from stack.errors import StackError
 from stack.settings import StackSettings, connections_for
 
 APT_PACKAGES = ("postgresql-15", "odbc-postgresql", "unixodbc")
 SYSTEM_USER = "postgres"
-ODBC_DRIVER_CANDIDATES = (
-    Path("/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"),
-    Path("/usr/lib/aarch64-linux-gnu/odbc/psqlodbcw.so"),
-    Path("/usr/lib/odbc/psqlodbcw.so"),
-)
-
-
-def odbc_driver_path() -> Path | None:
-    """The PostgreSQL Unicode ODBC driver of ``odbc-postgresql``, if installed."""
-    return next((path for path in ODBC_DRIVER_CANDIDATES if path.exists()), None)
 
 
 def ensure_password_file(path: Path) -> str:

@@ -27,6 +27,11 @@ class StackSettings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="loopback address every server binds")
     nats_port: int = 4222
     nats_monitor_port: int = 8222
+    nats_cluster_client_port: int = Field(
+        default=14222, description="the opt-in 3-node cluster: node i listens on this + i - 1"
+    )
+    nats_cluster_route_port: int = Field(default=16222, description="its routes, likewise")
+    nats_cluster_monitor_port: int = Field(default=18222, description="its monitoring, likewise")
     cassandra_port: int = 9042
     cassandra_storage_port: int = 7000
     cassandra_heap_mb: int = Field(default=1024, description="Cassandra max heap (MiB)")
@@ -44,6 +49,16 @@ class StackSettings(BaseSettings):
         default=Path("/usr/lib/postgresql/15/bin"),
         description="initdb and postgres of Debian's postgresql-15 (installed with apt if missing)",
     )
+
+    @property
+    def docker_socket(self) -> Path:
+        """The unix socket of the project's own Docker engine (``up docker``)."""
+        return self.state_dir / "docker" / "docker.sock"
+
+    @property
+    def docker_host(self) -> str:
+        """``DOCKER_HOST`` of the project's own engine, for the Docker SDK and CLI."""
+        return f"unix://{self.docker_socket}"
 
     @property
     def secrets_dir(self) -> Path:

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from smart_meter.settings import ConnectionSettings
+from smart_meter.settings import checked_connections
 from streaming_app.runtime.app import run_app
 from streaming_app.settings import load_settings
 
@@ -49,5 +49,5 @@ def main(argv: list[str] | None = None) -> int:
         partitions=args.partitions,
         idle_exit_s=args.idle_exit_s,
     )
-    asyncio.run(run_app(settings, ConnectionSettings()))
+    asyncio.run(run_app(settings, checked_connections()))
     return 0

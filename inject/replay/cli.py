@@ -26,7 +26,7 @@ from inject.replay.progress import ReplayProgress
 from inject.replay.reader import CsvReader
 from inject.replay.runner import ReplayConfig, replay_file
 from smart_meter.publisher import ReadingPublisher
-from smart_meter.settings import ConnectionSettings
+from smart_meter.settings import ConnectionSettings, checked_connections, nats_connect_options
 from smart_meter.streams import ensure_readings_streams
 from smart_meter.subjects import READINGS_PREFIX, READINGS_STREAM, ReadingsDestination
 
@@ -96,7 +96,8 @@ def make_reader(args: argparse.Namespace) -> CsvReader:
 async def replay_to_nats(args: argparse.Namespace, settings: ConnectionSettings) -> ReplayReport:
     """Connect, make sure the readings stream exists, replay, and close."""
     reader = make_reader(args)
-    nc = await nats.connect(args.nats_url or settings.nats_url)
+    url = args.nats_url or settings.nats_url
+    nc = await nats.connect(**nats_connect_options(url, settings.nats_credentials()))
     try:
         destination = ReadingsDestination(args.stream, args.subject_prefix)
         await ensure_readings_streams(nc.jetstream(), destination=destination)
@@ -117,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: --batch-size must be at least 1", file=sys.stderr)
         return 2
     try:
-        report = asyncio.run(replay_to_nats(args, ConnectionSettings()))
+        report = asyncio.run(replay_to_nats(args, checked_connections()))
     except StrictStopError as stop:
         print(stop, file=sys.stderr)
         return 1

@@ -103,6 +103,11 @@ def spark_session(
     if options.ivy_dir is not None:
         options.ivy_dir.mkdir(parents=True, exist_ok=True)
         builder = builder.config("spark.jars.ivy", str(options.ivy_dir))
+    credentials = connections.cassandra_credentials()
+    if credentials is not None:
+        builder = builder.config("spark.cassandra.auth.username", credentials.username).config(
+            "spark.cassandra.auth.password", credentials.password
+        )
     with output_to(spark_log(app_name.replace(" ", "-"))):
         session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")

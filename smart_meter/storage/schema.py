@@ -39,6 +39,13 @@ The consumption forecasts (``python -m training forecast``):
   ``half_hours_from``), their sum, the model and its version. Forecasting a day again
   overwrites its row.
 
+The training jobs (``training``) write their predictions:
+
+- ``voltage_prediction_latest``: each meter's latest score of a voltage event starting
+  within the horizon (one row per meter, overwritten by each ``predict-voltage``);
+- ``voltage_prediction_by_day``: every score kept, a UTC day per partition spread over
+  :data:`EVENT_BUCKETS` buckets by meter (query ``bucket IN (0..15)``).
+
 Estimated readings are rows of ``readings_by_meter_day`` with quality ``E`` and their
 ``estimation_method``, only at timestamps without an actual reading; an actual reading
 stored later at that time replaces the values and the quality (``estimation_method`` is
@@ -294,6 +301,35 @@ BATCH_TABLES = (
     """,
 )
 
+_PREDICTION_COLUMNS = """
+        transformer_id text,
+        probability double,
+        predicted int,
+        threshold double,
+        horizon_hours int,
+        model text,
+        version text,
+        predicted_at timestamp,"""
+
+PREDICTION_TABLES = (
+    f"""
+    CREATE TABLE IF NOT EXISTS voltage_prediction_latest (
+        meter_id text,
+        hour_ts timestamp,{_PREDICTION_COLUMNS}
+        PRIMARY KEY ((meter_id))
+    )
+    """,
+    f"""
+    CREATE TABLE IF NOT EXISTS voltage_prediction_by_day (
+        day date,
+        bucket int,
+        meter_id text,
+        hour_ts timestamp,{_PREDICTION_COLUMNS}
+        PRIMARY KEY ((day, bucket), meter_id, hour_ts)
+    ) WITH CLUSTERING ORDER BY (meter_id ASC, hour_ts ASC)
+    """,
+)
+
 ADDED_COLUMNS = (("readings_by_meter_day", "status", "text"),)
 """Columns added after a table was first released: ``(table, column, type)``."""
 
@@ -301,7 +337,7 @@ ADDED_COLUMNS = (("readings_by_meter_day", "status", "text"),)
 def ensure_schema(session: Session, keyspace: str, replication: int = 1) -> None:
     """Create the keyspace and every table if missing; safe to run concurrently."""
     session.execute(keyspace_cql(keyspace, replication))
-    for statement in TABLES + BATCH_TABLES + FORECAST_TABLES:
+    for statement in TABLES + BATCH_TABLES + FORECAST_TABLES + PREDICTION_TABLES:
         session.execute(
             statement.replace(
                 "CREATE TABLE IF NOT EXISTS ", f"CREATE TABLE IF NOT EXISTS {keyspace}.", 1

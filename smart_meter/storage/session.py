@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
 from cassandra.policies import DCAwareRoundRobinPolicy
 
@@ -20,6 +21,10 @@ def open_session(
 ) -> Session:
     """Connect, create the schema if asked, and return a session bound to the keyspace
     (unbound with ``bind=False``, e.g. to drop a keyspace that may not exist)."""
+    credentials = settings.cassandra_credentials()
+    auth = None
+    if credentials is not None:
+        auth = PlainTextAuthProvider(credentials.username, credentials.password)
     cluster = Cluster(
         list(settings.cassandra_hosts),
         port=settings.cassandra_port,
@@ -28,6 +33,7 @@ def open_session(
         },
         protocol_version=5,
         sockopts=NO_DELAY,
+        auth_provider=auth,
     )
     session = cluster.connect()
     if create_schema:

@@ -17,7 +17,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from smart_meter.settings import ConnectionSettings
-from smart_meter.streams import ensure_readings_streams, readings_stream_config
+from smart_meter.streams import StreamLimits, ensure_readings_streams, readings_stream_config
 from smart_meter.subjects import READINGS_STREAM
 from streaming_app.runtime.commit import Backoff, Committer
 from streaming_app.runtime.ownership import Coordinator
@@ -61,16 +61,17 @@ async def run_replica(
     js = nc.jetstream()
     await ensure_stream(js, settings)
     validation = settings.validation()
+    copies = max(settings.state_replicas, StreamLimits().replicas)  # of the KV buckets
     store = await StateStore.open(
         js,
         settings.state_bucket,
         ttl_s=validation.meter_ttl_ms / 1000,
-        replicas=settings.state_replicas,
+        replicas=copies,
         save_concurrency=settings.state_save_concurrency,
         writer=settings.replica_id,
     )
     coordinator = await Coordinator.open(
-        js, settings.coord_bucket, settings.lease_ttl_s, settings.replica_id
+        js, settings.coord_bucket, settings.lease_ttl_s, settings.replica_id, copies
     )
     sinks = await open_sinks(settings, connections, stop)
     if not sinks:
@@ -96,7 +97,7 @@ async def run_app(settings: AppSettings, connections: ConnectionSettings) -> Non
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    nc = await nats.connect(connections.nats_url, max_reconnect_attempts=-1)
+    nc = await nats.connect(**connections.nats_connect_options(), max_reconnect_attempts=-1)
     log.info("replica %s up (preset %s)", settings.replica_id, settings.preset)
     try:
         await run_replica(settings, connections, nc, stop)

@@ -115,12 +115,14 @@ class Coordinator:
 
     @classmethod
     async def open(
-        cls, js: JetStreamContext, bucket: str, ttl_s: float, replica_id: str
+        cls, js: JetStreamContext, bucket: str, ttl_s: float, replica_id: str, replicas: int = 1
     ) -> Coordinator:
         try:
             kv = await js.key_value(bucket)
         except BucketNotFoundError:
-            config = KeyValueConfig(bucket=bucket, history=1, ttl=ttl_s, storage=StorageType.FILE)
+            config = KeyValueConfig(
+                bucket=bucket, history=1, ttl=ttl_s, replicas=replicas, storage=StorageType.FILE
+            )
             kv = await js.create_key_value(config)
         return cls(kv, replica_id)
 

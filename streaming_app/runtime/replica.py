@@ -20,10 +20,11 @@ from contextlib import suppress
 
 from nats.errors import Error as NatsError
 
+from smart_meter.nats_errors import is_transient
 from streaming_app.runtime.commit import BatchAbandonedError
 from streaming_app.runtime.fencing import LeaseLostError
 from streaming_app.runtime.ownership import Coordinator, Lease, plan
-from streaming_app.runtime.worker import PartitionWorker, WorkerContext
+from streaming_app.runtime.worker import DeliveryGapError, PartitionWorker, WorkerContext
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 10.0
@@ -148,8 +149,10 @@ class Replica:
         if task.cancelled():
             return
         error = task.exception()
-        if isinstance(error, LeaseLostError | BatchAbandonedError):
-            log.warning("partition %d: %s", partition, error)
+        if isinstance(error, LeaseLostError | BatchAbandonedError | DeliveryGapError) or (
+            error is not None and is_transient(error)
+        ):
+            log.warning("partition %d: %r; handing it back", partition, error)
             if partition not in self.retiring:  # hand back whatever of the lease is left
                 self.retiring[partition] = asyncio.create_task(self._retire(partition))
         elif error is not None:
@@ -167,7 +170,10 @@ class Replica:
                 await asyncio.wait([task])
             lease = self.leases.pop(partition, None)
             if lease is not None and not lease.lost:
-                await self.coordinator.release(lease)
+                try:
+                    await self.coordinator.release(lease)
+                except (NatsError, TimeoutError) as error:  # the lease then expires on its own
+                    log.warning("partition %d: release failed (%r)", partition, error)
             log.info("partition %d: released (owned now %s)", partition, sorted(self.leases))
         finally:
             self.retiring.pop(partition, None)

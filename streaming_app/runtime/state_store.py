@@ -29,17 +29,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import orjson
+from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError
 from nats.js.kv import KeyValue
 
+from smart_meter.nats_errors import is_transient
 from streaming_app.runtime.fencing import FencedPartition, LeaseLostError
 
 log = logging.getLogger(__name__)
 ENVELOPE_VERSION = 1
 TAKE_ATTEMPTS = 5  # a previous owner's last batch may land between a load and the take
 TIMEOUT_ATTEMPTS = 5  # a request that timed out may have landed: fenced writes tell
+WATCH_STALL_S = 10.0  # no entry for this long while loading: NATS TimeoutError (transient)
+SAVE_RETRY_S = 0.5  # more each attempt: a cluster's stream elects a leader in seconds
 _PLAIN_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -221,10 +225,11 @@ class StateStore:
             try:
                 await self._save(fenced, meters, gone, checkpoint)
                 return
-            except TimeoutError as error:
-                if attempt == TIMEOUT_ATTEMPTS:
+            except (NatsError, TimeoutError) as error:
+                if not is_transient(error) or attempt == TIMEOUT_ATTEMPTS:
                     raise
-                log.warning("partition %d: saving timed out (%r); again", partition, error)
+                log.warning("partition %d: saving failed (%r); again", partition, error)
+                await asyncio.sleep(SAVE_RETRY_S * attempt)
 
     async def _save(
         self,
@@ -263,7 +268,8 @@ class StateStore:
         watcher = await self.kv.watch(f"m.p{partition}.>")
         meters, revisions = [], {}
         try:
-            async for found in watcher:
+            while True:  # bounded: a watcher whose server was lost must not hang the take
+                found = await watcher.updates(timeout=WATCH_STALL_S)  # type: ignore[no-untyped-call]
                 if found is None:
                     if not await self._has_meter_keys(partition):
                         break

@@ -28,13 +28,18 @@ def sink_openers(settings: AppSettings, connections: ConnectionSettings) -> list
 
     async def nats_events() -> Sink:
         return await NatsSink.connect(
-            connections.nats_url,
+            connections.nats_servers,
+            credentials=connections.nats_credentials(),
             readings_stream=settings.stream,
             findings=settings.publish_findings,
         )
 
     async def metrics() -> Sink:
-        return MetricsSink(connections.influxdb_url, connections.influxdb_database)
+        return MetricsSink(
+            connections.influxdb_url,
+            connections.influxdb_database,
+            credentials=connections.influxdb_credentials(),
+        )
 
     return [cassandra, nats_events, metrics]
 

@@ -14,12 +14,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 
+from smart_meter.nats_errors import is_transient
 from streaming_app.runtime.batching import BatchBuilder, Built, Incoming
 from streaming_app.runtime.commit import Commit, Committer, Fence
 from streaming_app.runtime.consumer import open_consumer
@@ -29,6 +32,19 @@ from streaming_app.settings import AppSettings
 from streaming_app.validation import ValidationSettings
 
 log = logging.getLogger(__name__)
+
+
+class DeliveryGapError(RuntimeError):
+    """A delivery of the partition's consumer never arrived (a fetch answer lost with a NATS
+    node): going on would commit a checkpoint past messages never processed, so the
+    partition is handed back and its next owner resumes at the committed position."""
+
+    def __init__(self, partition: int, expected: int, got: int) -> None:
+        self.partition = partition
+        super().__init__(f"partition {partition}: consumer delivery {expected} missing (got {got})")
+
+
+FETCH_RETRY_S = 0.5  # after a fetch that failed for a passing reason (a NATS node lost)
 
 
 @dataclass
@@ -81,6 +97,7 @@ class PartitionWorker:
         self.stop = asyncio.Event()
         self.builder = BatchBuilder(partition, context.partitions, context.validation.validator())
         self._next_eviction = time.monotonic() + context.settings.evict_interval_s
+        self._delivered: int | None = None  # the consumer sequence of the last delivery
 
     async def run(self) -> None:
         """Restore, then loop until stopped or the partition is another replica's."""
@@ -99,7 +116,17 @@ class PartitionWorker:
                 raise LeaseLostError(self.partition, "fetching")
             messages = await self._fetch(subscription)
             if messages:
+                self._check_contiguous(messages)
                 await self._commit(messages)
+
+    def _check_contiguous(self, messages: list[Msg]) -> None:
+        """Every delivery (redeliveries too) has the next consumer sequence; a gap means
+        messages were delivered and lost on the way, and are still un-acked."""
+        for message in messages:
+            delivered = message.metadata.sequence.consumer
+            if self._delivered is not None and delivered != self._delivered + 1:
+                raise DeliveryGapError(self.partition, self._delivered + 1, delivered)
+            self._delivered = delivered
 
     async def _open(self) -> JetStreamContext.PullSubscription:
         """Take the partition's state (fenced), then bind its consumer where it left off."""
@@ -126,6 +153,13 @@ class PartitionWorker:
         try:
             return await subscription.fetch(settings.fetch_batch, timeout=settings.fetch_timeout_s)
         except (NatsTimeoutError, TimeoutError):
+            return []
+        except NatsError as error:
+            if not is_transient(error):
+                raise
+            log.warning("partition %d: fetch failed (%r); again", self.partition, error)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), FETCH_RETRY_S)
             return []
 
     async def _build(self, messages: list[Msg], now_ms: int, evict: bool) -> Built:

@@ -56,6 +56,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from smart_meter.credentials import Credentials, basic_auth_headers
 from streaming_app.processed import ProcessedBatch
 from streaming_app.sinks.base import TransientSinkError
 from streaming_app.sinks.metrics_points import MINUTE_MS, NS_PER_MS, MinuteStats
@@ -84,8 +85,10 @@ class MetricsSink:
         timeout_s: float = 5.0,
         keep_minutes: int = 5,
         instance_offset_ns: int | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self._headers = basic_auth_headers(credentials)
         self.database = database
         self.timeout_s = timeout_s
         self.keep_minutes = keep_minutes
@@ -134,7 +137,9 @@ class MetricsSink:
         return self._post("/query", body)
 
     def _post(self, path: str, body: bytes) -> bytes:
-        request = urllib.request.Request(f"{self.url}{path}", data=body, method="POST")
+        request = urllib.request.Request(
+            f"{self.url}{path}", data=body, method="POST", headers=self._headers
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as reply:
                 return bytes(reply.read())

@@ -48,7 +48,9 @@ from nats.errors import (
 )
 from nats.js.errors import NoStreamResponseError, ServerError, ServiceUnavailableError
 
+from smart_meter.credentials import Credentials
 from smart_meter.reading import Reading
+from smart_meter.settings import nats_connect_options, nats_servers
 from smart_meter.streams import (
     DEAD_LETTER_STREAM,
     EVENTS_STREAM,
@@ -193,11 +195,20 @@ class NatsSink:
         self._owns = owns
 
     @classmethod
-    async def connect(cls, url: str, *, connect_timeout_s: float = 2.0, **options: Any) -> NatsSink:
-        """Connect (reconnecting forever once connected) and ensure the streams."""
+    async def connect(
+        cls,
+        url: str | list[str],
+        *,
+        connect_timeout_s: float = 2.0,
+        credentials: Credentials | None = None,
+        **options: Any,
+    ) -> NatsSink:
+        """Connect (reconnecting forever once connected) and ensure the streams; ``url`` is
+        one server or a cluster's list."""
+        servers = url if isinstance(url, list) else nats_servers(url)
         try:
             nc = await nats.connect(
-                url,
+                **nats_connect_options(",".join(servers), credentials),
                 connect_timeout=connect_timeout_s,
                 max_reconnect_attempts=1,  # a second try, then the first connect fails
                 error_cb=_log_error,

@@ -3,7 +3,9 @@
 A small fleet with gaps and spikes is stored the way the streaming app stores it, in a
 month of its own (a random month of 2060-2099, so that the range-wide jobs see only it),
 ``all`` runs over its days, and the mart's tables, queried through unixODBC and the
-PostgreSQL ODBC driver, hold what the batch wrote to Cassandra.
+PostgreSQL ODBC driver, hold what the batch wrote to Cassandra: with the README's
+DSN-less string, and through the DSN of the templates ``python -m excel odbc`` writes
+(with ``pyodbc`` and with unixODBC's ``isql``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +22,7 @@ from inject.faults import FaultConfig, FaultInjector, FaultKind
 from inject.fleet import Fleet, FleetConfig
 from smart_meter.settings import ConnectionSettings
 from tests.batch_support import months_of, run_job, select
-from tests.odbc_support import odbc_connect
+from tests.odbc_support import dsn_rows, isql_lines, odbc_connect
 from tests.streaming_storage import store_as_the_app_does
 
 pytestmark = pytest.mark.integration
@@ -29,7 +32,7 @@ METERS, DAYS = 8, 3
 
 
 async def test_all_jobs_land_in_the_mart_and_odbc_reads_them(
-    connections: ConnectionSettings,
+    connections: ConnectionSettings, tmp_path: Path
 ) -> None:
     start = datetime(random.randrange(2060, 2100), random.randrange(1, 13), 3, tzinfo=UTC)
     fleet = Fleet(FleetConfig(meters=METERS, interval_s=1800, meters_per_transformer=4), start)
@@ -107,3 +110,17 @@ async def test_all_jobs_land_in_the_mart_and_odbc_reads_them(
     assert transformers[0] == (METERS // 4) * DAYS
     assert transformers[1] == sum(e for e, _ in in_cassandra.values())
     assert report.summaries["mart"].rows >= len(daily)
+
+    # the same rows through the DSN of `python -m excel odbc`'s templates
+    templates = tmp_path / "odbc"
+    through_dsn = dsn_rows(
+        connections, templates,
+        "SELECT meter_id, day, energy_mwh, cost FROM mart.meter_daily WHERE day BETWEEN ? AND ?",
+        first, last,
+    )  # fmt: skip
+    assert sorted(through_dsn) == sorted([m, str(d), str(e), str(c)] for m, d, e, c in daily)
+    counted = isql_lines(
+        connections, templates,
+        f"SELECT count(*) FROM mart.gaps WHERE meter_id LIKE 'X{RUN}-%'",
+    )  # fmt: skip
+    assert counted[-1] == str(mart_gaps[0]), counted

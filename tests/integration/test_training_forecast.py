@@ -17,17 +17,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cassandra.cluster import EXEC_PROFILE_DEFAULT
 from cassandra.concurrent import execute_concurrent_with_args
 
 from inject.fleet import Fleet, FleetConfig
 from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
+from smart_meter.storage.schema import ensure_schema
 from smart_meter.storage.session import open_session
 from streaming_app.sinks.metrics_sink import MetricsSink
 from tests.conftest import free_port
 from tests.integration.streaming_app_readback import drop_keyspace, rows
-from training.forecast_spark.runner import ensure_tables, main, run_forecast
+from training.api import run_training
+from training.cli import main
 from training.jobs.forecast_job import ForecastSummary
+from training.settings import TrainingSettings
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +40,7 @@ START = datetime(2024, 1, 1, tzinfo=UTC)
 LAST_DAY = date(2024, 2, 4)  # the 35th day
 FORECAST_DAY = LAST_DAY + timedelta(days=1)
 TRANSFORMERS = METERS // PER_TRANSFORMER
+TIMEOUT_S = 120.0  # a busy Cassandra answers late
 
 
 def fleet_readings() -> list[Reading]:
@@ -43,11 +48,36 @@ def fleet_readings() -> list[Reading]:
     return [r for _, batch in Fleet(config, START).run(DAYS * 48 + 1) for r in batch]
 
 
+def ensure_tables(connections: ConnectionSettings) -> None:
+    """The keyspace and its tables, with time for a busy Cassandra's schema changes."""
+    session = open_session(connections, create_schema=False, bind=False)
+    try:
+        session.get_execution_profile(EXEC_PROFILE_DEFAULT).request_timeout = TIMEOUT_S
+        ensure_schema(session, connections.cassandra_keyspace)
+    finally:
+        session.cluster.shutdown()
+
+
+def run_forecast(stored: Stored) -> ForecastSummary:
+    settings = TrainingSettings(model_dir=stored.model_dir)
+    report = run_training(
+        "forecast",
+        LAST_DAY,
+        LAST_DAY,
+        settings=settings,
+        connections=stored.connections,
+        quiet=True,
+    )
+    summary: ForecastSummary = report.summaries["forecast"]
+    return summary
+
+
 def store_readings(connections: ConnectionSettings, readings: list[Reading]) -> None:
     """Stored as the streaming app stores a clean reading (the row ``insert_actual_readings``
     of the batch tests writes), many writes in flight: the fleet is 67,240 readings."""
     session = open_session(connections)
     try:
+        session.get_execution_profile(EXEC_PROFILE_DEFAULT).request_timeout = TIMEOUT_S
         insert = session.prepare(
             "INSERT INTO readings_by_meter_day (meter_id, day, ts, transformer_id, import_wh, "
             "temperature_c, quality, status, lateness) "
@@ -60,7 +90,7 @@ def store_readings(connections: ConnectionSettings, readings: list[Reading]) -> 
             values.append(
                 (r.meter_id, when.date(), when, transformer, r.import_wh, r.temperature_c)
             )
-        results = execute_concurrent_with_args(session, insert, values, concurrency=64)
+        results = execute_concurrent_with_args(session, insert, values, concurrency=16)
         assert all(ok for ok, _ in results)
     finally:
         session.cluster.shutdown()
@@ -86,9 +116,7 @@ def stored(
 
 @pytest.fixture(scope="module")
 def first_run(stored: Stored) -> ForecastSummary:
-    return run_forecast(
-        LAST_DAY, model_dir=stored.model_dir, connections=stored.connections, quiet=True
-    )
+    return run_forecast(stored)
 
 
 def stored_forecasts(connections: ConnectionSettings) -> dict[tuple[str, str], Any]:
@@ -174,9 +202,7 @@ def test_a_rerun_over_the_same_data_writes_the_same_version_and_rows(
     stored: Stored, first_run: ForecastSummary
 ) -> None:
     before = stored_forecasts(stored.connections)
-    again = run_forecast(
-        LAST_DAY, model_dir=stored.model_dir, connections=stored.connections, quiet=True
-    )
+    again = run_forecast(stored)
     assert again.version == first_run.version
     assert (again.rows, again.points) == (first_run.rows, first_run.points)
     assert stored_forecasts(stored.connections) == before
@@ -190,7 +216,7 @@ def test_too_little_history_is_one_line_with_what_was_found_and_needed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     use(monkeypatch, stored)
-    assert main(["--to", "2024-01-10", "--model-dir", str(stored.model_dir)]) == 1
+    assert main(["forecast", "--to", "2024-01-10", "--model-dir", str(stored.model_dir)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
         "training: too little history to forecast: 10 local days of half-hourly energy found "
@@ -205,7 +231,7 @@ def test_no_readings_is_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     use(monkeypatch, stored)
-    assert main(["--to", "2023-06-30", "--model-dir", str(stored.model_dir)]) == 1
+    assert main(["forecast", "--to", "2023-06-30", "--model-dir", str(stored.model_dir)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert err[0].startswith(
@@ -218,7 +244,7 @@ def test_unreachable_cassandra_is_one_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("SMART_METER_CASSANDRA_PORT", str(free_port()))
-    assert main(["--to", "2024-02-04", "--model-dir", str(tmp_path)]) == 1
+    assert main(["forecast", "--to", "2024-02-04", "--model-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Cassandra is unreachable at 127.0.0.1:" in err[0], err
 

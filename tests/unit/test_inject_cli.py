@@ -60,6 +60,9 @@ class RecordingClock:
         (["--fast", "--speedup", "3"], "not allowed with argument --fast"),
         (["--speedup", "0"], "must be positive"),
         (["--replica", "2", "--replicas", "2"], "--replica 2 must be below --replicas 2"),
+        (["--task-slot", "3", "--replicas", "2"], "task slot 3 must be below --replicas 2"),
+        (["--task-slot", "0"], "--task-slot: must be at least 1"),
+        (["--task-slot", "1", "--replica", "0"], "give --replica or a task slot, not both"),
         (["--faults", "some"], "invalid choice"),
         (["--start", "2024-01-01T00:00"], "give a time zone"),
         (["--ground-truth", "/no/such/dir/truth.jsonl"], "no such directory"),
@@ -95,6 +98,22 @@ def test_options_default_to_real_time_from_now_floored_to_the_interval() -> None
     assert options.speedup == 1.0
     assert (options.fleet.replica, options.fleet.replicas) == (1, 3)
     assert isinstance(options.clock(), ScaledClock)
+
+
+def test_swarm_task_slot_s_of_r_is_replica_s_minus_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    by_option = options_from(
+        build_parser().parse_args(["--task-slot", "2", "--replicas", "2"]), now
+    )
+    assert (by_option.fleet.replica, by_option.fleet.replicas) == (1, 2)
+    monkeypatch.setenv("SMART_METER_INJECT_TASK_SLOT", "3")
+    by_env = options_from(build_parser().parse_args(["--replicas", "3"]), now)
+    assert by_env.fleet.replica == 2
+    explicit = options_from(build_parser().parse_args(["--replica", "0", "--replicas", "3"]), now)
+    assert explicit.fleet.replica == 0
+    monkeypatch.setenv("SMART_METER_INJECT_TASK_SLOT", "two")
+    with pytest.raises(ValueError, match="SMART_METER_INJECT_TASK_SLOT must be a whole number"):
+        options_from(build_parser().parse_args(["--replicas", "3"]), now)
 
 
 def test_fast_and_start_options_give_a_clock_that_never_waits() -> None:

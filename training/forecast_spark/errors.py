@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from training.errors import TrainingError
 
-class ForecastJobError(Exception):
+
+class ForecastJobError(TrainingError):
     """The forecast job cannot run; the message is the one line the user sees."""
 
 

@@ -1,5 +1,0 @@
-import sys
-
-from training.forecast_spark.runner import main
-
-sys.exit(main())

@@ -1,0 +1,111 @@
+"""Scores of each meter's latest hour, the transformer's (the max of its meters), and
+where they go: Cassandra ``voltage_prediction_latest`` and ``voltage_prediction_by_day``,
+InfluxDB ``voltage_prediction`` (tags ``meter_id, transformer_id, model, version``) and
+``transformer_voltage_prediction`` (tags ``transformer_id, model, version``), fields
+``probability`` (float) and ``predicted`` (int), at the end of the scored hour."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from cassandra.cluster import Session
+
+from smart_meter.influx_lines import tag
+from smart_meter.storage.schema import event_bucket
+from training.voltage.labels import HOUR_MS
+from training.voltage.registry import SavedModel
+
+
+def latest_hours(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each meter's newest meter-hour."""
+    newest = frame.groupby("meter_id")["hour_ms"].idxmax()
+    latest: pd.DataFrame = frame.loc[newest.to_numpy()].reset_index(drop=True)
+    return latest
+
+
+def score(saved: SavedModel, latest: pd.DataFrame) -> pd.DataFrame:
+    """``meter_id, transformer_id, hour_ms, probability, predicted``."""
+    probability = saved.model.probabilities(latest)
+    scored = latest[["meter_id", "transformer_id", "hour_ms"]].copy()
+    scored["probability"] = np.round(probability.astype(float), 6)
+    scored["predicted"] = (scored["probability"] >= saved.threshold).astype(int)
+    return scored
+
+
+def by_transformer(scored: pd.DataFrame) -> pd.DataFrame:
+    """A transformer's score is the highest of its meters'."""
+    grouped = scored.groupby("transformer_id", as_index=False).agg(
+        hour_ms=("hour_ms", "max"), probability=("probability", "max"),
+        predicted=("predicted", "max"),
+    )  # fmt: skip
+    return grouped
+
+
+def _tags(saved: SavedModel) -> str:
+    return f"model={tag(saved.name)},version={tag(saved.version)}"
+
+
+def _fields(probability: float, predicted: int, hour_ms: int) -> str:
+    end_ms = int(hour_ms) + HOUR_MS
+    return f"probability={float(probability)!r},predicted={int(predicted)}i {end_ms}"
+
+
+def influx_lines(saved: SavedModel, scored: pd.DataFrame, transformers: pd.DataFrame) -> list[str]:
+    """Points at the end of the scored hour (when the prediction could be made)."""
+    meters = zip(
+        scored["meter_id"].tolist(), scored["transformer_id"].tolist(),
+        scored["probability"].tolist(), scored["predicted"].tolist(), scored["hour_ms"].tolist(),
+        strict=True,
+    )  # fmt: skip
+    lines = [
+        f"voltage_prediction,meter_id={tag(str(meter))},transformer_id={tag(str(tx))},"
+        f"{_tags(saved)} {_fields(p, pred, hour)}"
+        for meter, tx, p, pred, hour in meters
+    ]
+    groups = zip(
+        transformers["transformer_id"].tolist(), transformers["probability"].tolist(),
+        transformers["predicted"].tolist(), transformers["hour_ms"].tolist(), strict=True,
+    )  # fmt: skip
+    lines += [
+        f"transformer_voltage_prediction,transformer_id={tag(str(tx))},{_tags(saved)} "
+        f"{_fields(p, pred, hour)}"
+        for tx, p, pred, hour in groups
+    ]
+    return lines
+
+
+PREDICTION_COLUMNS = (
+    "transformer_id, probability, predicted, threshold, horizon_hours, model, version, "
+    "predicted_at, meter_id, hour_ts"
+)
+INSERT_LATEST = (
+    f"INSERT INTO voltage_prediction_latest ({PREDICTION_COLUMNS}) "  # noqa: S608 (constants)
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_HISTORY = (
+    f"INSERT INTO voltage_prediction_by_day ({PREDICTION_COLUMNS}, day, bucket) "  # noqa: S608
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def write_cassandra(
+    session: Session, saved: SavedModel, scored: pd.DataFrame, horizon_hours: int, now: datetime
+) -> int:
+    """One row per meter in the latest table, and the same row kept by day."""
+    latest, history = session.prepare(INSERT_LATEST), session.prepare(INSERT_HISTORY)
+    rows = zip(
+        scored["meter_id"].tolist(), scored["transformer_id"].tolist(),
+        scored["probability"].tolist(), scored["predicted"].tolist(), scored["hour_ms"].tolist(),
+        strict=True,
+    )  # fmt: skip
+    for meter, tx, probability, predicted, hour_ms in rows:
+        hour = datetime.fromtimestamp(int(hour_ms) / 1000, UTC)
+        values = (
+            str(tx), float(probability), int(predicted), saved.threshold, horizon_hours,
+            saved.name, saved.version, now, str(meter), hour,
+        )  # fmt: skip
+        session.execute(latest, values)
+        session.execute(history, (*values, hour.date(), event_bucket(str(meter))))
+    return len(scored)
