@@ -14,7 +14,7 @@ import pytest
 from demo.cli import main
 from stack.manager import LocalStack
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(2400)]  # the demo, then its history
 
 # Recall on this fleet with the demo preset (1-minute meters) was 0.739 for
 # register_decrease and 0.738 for spike while the injector labelled decreases drawn below

@@ -33,7 +33,7 @@ from training.cli import main
 from training.jobs.forecast_job import ForecastSummary
 from training.settings import TrainingSettings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]  # Spark on a busy machine
 
 METERS, PER_TRANSFORMER, DAYS = 40, 5, 35
 START = datetime(2024, 1, 1, tzinfo=UTC)
