@@ -134,8 +134,8 @@ def influx_points(connections: ConnectionSettings) -> dict[tuple[str, str], Any]
     sink = MetricsSink(connections.influxdb_url, connections.influxdb_database)
     reply = json.loads(
         sink.query(
-            "SELECT kwh FROM consumption_forecast GROUP BY series, meter_id, "
-            "transformer_id, model, version"
+            'SELECT "kwh" FROM "consumption_forecast" GROUP BY "series", "meter_id", '
+            '"transformer_id", "model", "version"'
         )
     )
     result = reply["results"][0]
@@ -216,7 +216,10 @@ def test_too_little_history_is_one_line_with_what_was_found_and_needed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     use(monkeypatch, stored)
-    assert main(["forecast", "--to", "2024-01-10", "--model-dir", str(stored.model_dir)]) == 1
+    assert (
+        main(["forecast", "--to", "2024-01-10", "--model-dir", str(stored.model_dir), "--quiet"])
+        == 1
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
         "training: too little history to forecast: 10 local days of half-hourly energy found "
@@ -231,7 +234,10 @@ def test_no_readings_is_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     use(monkeypatch, stored)
-    assert main(["forecast", "--to", "2023-06-30", "--model-dir", str(stored.model_dir)]) == 1
+    assert (
+        main(["forecast", "--to", "2023-06-30", "--model-dir", str(stored.model_dir), "--quiet"])
+        == 1
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert err[0].startswith(
@@ -244,7 +250,7 @@ def test_unreachable_cassandra_is_one_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("SMART_METER_CASSANDRA_PORT", str(free_port()))
-    assert main(["forecast", "--to", "2024-02-04", "--model-dir", str(tmp_path)]) == 1
+    assert main(["forecast", "--to", "2024-02-04", "--model-dir", str(tmp_path), "--quiet"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Cassandra is unreachable at 127.0.0.1:" in err[0], err
 
