@@ -3,8 +3,10 @@
 Starts NATS, Cassandra and InfluxDB (installed on first use), publishes a simulated fleet
 of one-minute meters with every fault kind injected, runs the streaming app until every
 message is acked, then prints what went in, what was stored, rejected and found, and the
-precision and recall of the findings against the injector's ground truth; the same as
-JSON in ``<out-dir>/summary.json``.
+precision and recall of the findings against the injector's ground truth, runs every
+batch job over the demo's days, and ends with a training part: weeks of half-hourly
+history through JetStream and the app into ``smart_meter_<name>_history``, then the
+forecast job on it (MASE per model); the same as JSON in ``<out-dir>/summary.json``.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ from rich.console import Console
 from batch_app.errors import BatchError, ServiceUnreachableError
 from demo.batch import batch_document, batch_table, run_batch
 from demo.deployment import DemoDeployment
+from demo.history import HistoryOptions, build_history
 from demo.run import DemoError, DemoOptions, run_demo
 from demo.summary import score_run, summary_document, summary_tables
+from demo.training import DemoTraining, run_training_part, training_document, training_tables
 from smart_meter.cli_args import positive_int, utc_time
+from smart_meter.settings import ConnectionSettings
 from stack.errors import StackError
 from stack.manager import LocalStack
 from stack.settings import connections_for
+from training.errors import TrainingError
 
 SERVICES = ("nats", "cassandra", "influxdb", "postgres")
 
@@ -57,6 +63,17 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument(
         "--name", default=defaults.name, help="names the run's stream, keyspace, ... (reset)"
     )
+    history = HistoryOptions()
+    root.add_argument(
+        "--history-meters",
+        type=positive_int,
+        default=history.meters,
+        help="half-hourly meters of the training history (5 a transformer)",
+    )
+    root.add_argument(
+        "--history-days", type=positive_int, default=history.days, help="days of history"
+    )
+    root.add_argument("--skip-training", action="store_true", help="no history, no training part")
     return root
 
 
@@ -105,6 +122,43 @@ def main(argv: list[str] | None = None) -> int:
     console.print(batch_table(batch))
     summary = options.out_dir / "summary.json"
     document = summary_document(run, report) | {"batch": batch_document(batch)}
+    if not args.skip_training:
+        history = HistoryOptions(
+            meters=args.history_meters,
+            days=args.history_days,
+            name=options.name,
+            timeout_s=options.timeout_s * 2,
+            out_dir=options.out_dir,
+        )
+        training = _training(console, history, connections)
+        if training is None:
+            return 1
+        document["training"] = training_document(training)
     summary.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
     console.print(f"summary written to {summary}")
     return 0
+
+
+def _training(
+    console: Console, options: HistoryOptions, connections: ConnectionSettings
+) -> DemoTraining | None:
+    """The history through the app, then the training jobs on it; None after an error."""
+    with console.status("training history: publishing, then validating and storing") as status:
+
+        def progress(left: int) -> None:
+            status.update(f"training history: {left:,} messages not yet acked")
+
+        try:
+            history = asyncio.run(build_history(options, connections, progress))
+        except DemoError as error:
+            console.print(f"[red]error:[/red] training history: {error}")
+            return None
+    console.print("training: the forecast job over the history (stage lines below)")
+    try:
+        training = run_training_part(history, options.out_dir / "models")
+    except TrainingError as error:
+        console.print(f"[red]error:[/red] training: {error}")
+        return None
+    for table in training_tables(training):
+        console.print(table)
+    return training

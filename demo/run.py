@@ -118,7 +118,9 @@ async def run_demo(
             for i in range(options.replicas)
         ]
         try:
-            await _wait_until_acked(js, deployment, base.partitions, apps, options, progress)
+            await wait_until_acked(
+                js, deployment, base.partitions, apps, options.timeout_s, progress
+            )
         finally:
             codes = [app.terminate() if app.alive() else app.wait(5) for app in apps]
         if any(codes):
@@ -181,16 +183,16 @@ def detection_limits(settings: ValidationSettings) -> DetectionLimits:
     )
 
 
-async def _wait_until_acked(
+async def wait_until_acked(
     js: nats.js.JetStreamContext,
     deployment: DemoDeployment,
     partitions: int,
     apps: list[AppProcess],
-    options: DemoOptions,
+    timeout_s: float,
     progress: Progress | None,
 ) -> None:
     """Until every message is acked; a dead app or the timeout is a :class:`DemoError`."""
-    deadline = time.monotonic() + options.timeout_s
+    deadline = time.monotonic() + timeout_s
     while True:
         left = await backlog(js, deployment.destination, deployment.name, partitions)
         if progress is not None:
@@ -201,5 +203,5 @@ async def _wait_until_acked(
         if dead:
             raise DemoError(f"the app died: {dead[0].last_lines()} (log: {dead[0].log})")
         if time.monotonic() > deadline:
-            raise DemoError(f"{left} messages still unacked after {options.timeout_s:.0f} s")
+            raise DemoError(f"{left} messages still unacked after {timeout_s:.0f} s")
         await asyncio.sleep(0.5)  # polling the consumers' state, not waiting for a server

@@ -32,6 +32,13 @@ keyed so that re-running a job for a range rewrites the same rows:
   transformer (correlation and a heating-degree-day fit) over a range;
 - ``batch_runs``: which job ran over which range, when, and what it wrote.
 
+The consumption forecasts (``python -m training forecast``):
+
+- ``consumption_forecast``: a meter's or a transformer's forecast of a local day, a
+  series per partition, latest day first: the half-hours (kWh, consecutive from
+  ``half_hours_from``), their sum, the model and its version. Forecasting a day again
+  overwrites its row.
+
 The training jobs (``training``) write their predictions:
 
 - ``voltage_prediction_latest``: each meter's latest score of a voltage event starting
@@ -180,6 +187,24 @@ TABLES = (
 )
 
 
+FORECAST_TABLES = (
+    """
+    CREATE TABLE IF NOT EXISTS consumption_forecast (
+        series text,
+        series_id text,
+        day date,
+        transformer_id text,
+        model text,
+        version text,
+        half_hours_from timestamp,
+        half_hours_kwh frozen<list<double>>,
+        energy_kwh double,
+        PRIMARY KEY ((series, series_id), day)
+    ) WITH CLUSTERING ORDER BY (day DESC)
+    """,
+)
+
+
 def _group_load_table(name: str, key: str) -> str:
     """A day of summed half-hour load per group of meters (a transformer, a line)."""
     return f"""
@@ -312,7 +337,7 @@ ADDED_COLUMNS = (("readings_by_meter_day", "status", "text"),)
 def ensure_schema(session: Session, keyspace: str, replication: int = 1) -> None:
     """Create the keyspace and every table if missing; safe to run concurrently."""
     session.execute(keyspace_cql(keyspace, replication))
-    for statement in TABLES + BATCH_TABLES + PREDICTION_TABLES:
+    for statement in TABLES + BATCH_TABLES + FORECAST_TABLES + PREDICTION_TABLES:
         session.execute(
             statement.replace(
                 "CREATE TABLE IF NOT EXISTS ", f"CREATE TABLE IF NOT EXISTS {keyspace}.", 1

@@ -14,7 +14,7 @@ import pytest
 from demo.cli import main
 from stack.manager import LocalStack
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(2400)]  # the demo, then its history
 
 # Recall on this fleet with the demo preset (1-minute meters) was 0.739 for
 # register_decrease and 0.738 for spike while the injector labelled decreases drawn below
@@ -23,6 +23,9 @@ pytestmark = pytest.mark.integration
 # in-process with the demo preset, measures 1.000 for every kind.
 RECALL_FLOORS = {"register_decrease": 0.99, "spike": 0.99}
 DEFAULT_FLOOR = 0.95
+# The training part's history: 5 meters a transformer; 24 days leave the forecast job
+# 17 days to fit on before the 7 it scores (it needs 14 and 7).
+HISTORY_METERS, HISTORY_DAYS = 25, 24
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +33,7 @@ def summary(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> dict
     out_dir = tmp_path_factory.mktemp("demo")
     argv = ["--meters", "400", "--intervals", "40", "--start", "2024-03-04T17:00Z"]
     argv += ["--name", "demotest", "--out-dir", str(out_dir)]
+    argv += ["--history-meters", str(HISTORY_METERS), "--history-days", str(HISTORY_DAYS)]
     assert main(argv) == 0
     document: dict[str, Any] = orjson.loads((out_dir / "summary.json").read_bytes())
     return document
@@ -96,3 +100,22 @@ def test_the_batch_ran_over_the_demo_days_and_filled_the_mart(summary: dict[str,
     assert sum(batch["estimated_by_method"].values()) > 0  # the injected gaps were estimated
     assert batch["mart_rows"] >= batch["meter_days"]
     assert batch["rows_written"]["energy_by_meter_day"] == batch["meter_days"]
+
+
+def test_the_training_history_went_through_the_app_and_was_forecast(
+    summary: dict[str, Any],
+) -> None:
+    training = summary["training"]
+    history, forecast = training["history"], training["forecast"]
+    assert history["keyspace"] == "smart_meter_demotest_history"
+    assert history["readings_stored"] == history["readings_published"] > 0
+    assert history["voltage_episodes"] > 0
+    transformers = HISTORY_METERS // 5
+    assert forecast["rows_written"] == HISTORY_METERS + transformers
+    assert forecast["points_written"] == 48 * (HISTORY_METERS + transformers)
+    assert forecast["test_period"]["days"] == 7
+    assert set(forecast["meters"]) == {"seasonal_naive", "gradient_boosted"}
+    assert forecast["chosen"]["meter"] in forecast["meters"]
+    for level in ("meters", "transformers"):
+        for figures in forecast[level].values():
+            assert 0 < figures["mase"] < 2 and 0 < figures["rmae"] < 2, (level, figures)
