@@ -295,7 +295,7 @@ class SwarmBackend:
             mode=ServiceMode("replicated", replicas=1),
             configs=[ConfigReference(str(config.id), str(config.name), filename=NATS_CONFIG_PATH)],
             secrets=[self.secret_reference()],
-            mounts=[Mount(target="/data", source="", type="tmpfs")],
+            mounts=[Mount(target="/data", source="", type="tmpfs")],  # no volume left behind
         )
 
     def secret_reference(self) -> SecretReference:
@@ -303,7 +303,7 @@ class SwarmBackend:
         found = [secret for secret in self.client.secrets.list(filters={"name": name})]
         secret = next((s for s in found if s.name == name), None)
         if secret is None:
-            password = secrets.token_urlsafe(24).encode()
+            password = self.new_password().encode()
             secret = self.client.secrets.create(
                 name=name, data=password, labels={LABEL: self.prefix}
             )
