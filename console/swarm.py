@@ -239,11 +239,12 @@ class SwarmBackend:
         self.wait_gone(name)
         return True
 
-    def containers(self, name: str | None = None) -> list[Any]:
-        """Containers of one service, or of every service of this console."""
+    def containers(self, name: str | None = None) -> list[dict[str, Any]]:
+        """Containers of one service, or of every service of this console (the plain list:
+        no inspect per container, which fails for one removed in between)."""
         names = {name} if name else {service_name(self.prefix, n) for n in ("nats", *SERVICES)}
-        found = self.client.containers.list(all=True, filters={"label": SWARM_SERVICE_LABEL})
-        return [c for c in found if c.labels.get(SWARM_SERVICE_LABEL) in names]
+        found = self.client.api.containers(all=True, filters={"label": SWARM_SERVICE_LABEL})
+        return [c for c in found if (c.get("Labels") or {}).get(SWARM_SERVICE_LABEL) in names]
 
     def wait_gone(self, name: str | None = None) -> None:
         deadline = time.monotonic() + GONE_TIMEOUT_S

@@ -162,7 +162,8 @@ def test_scaling_the_injector_service_adds_a_slice_and_stored_readings_per_secon
     console.stop_all()
     assert not [t for t in client.api.tasks() if t["ServiceID"] in ids]  # type: ignore[no-untyped-call]
     assert not [s for s in client.services.list() if (s.name or "").startswith(prefix)]
-    assert not [c for c in client.containers.list(all=True) if prefix in (c.name or "")]
+    names = [name for c in client.api.containers(all=True) for name in c["Names"]]
+    assert not [name for name in names if prefix in name]
     assert not client.configs.list(filters={"label": f"smart-meter.console={prefix}"})
     assert not client.secrets.list(filters={"label": f"smart-meter.console={prefix}"})
     leftovers = [
