@@ -239,11 +239,12 @@ class SwarmBackend:
         self.wait_gone(name)
         return True
 
-    def containers(self, name: str | None = None) -> list[Any]:
-        """Containers of one service, or of every service of this console."""
+    def containers(self, name: str | None = None) -> list[dict[str, Any]]:
+        """Containers of one service, or of every service of this console (the plain list:
+        no inspect per container, which fails for one removed in between)."""
         names = {name} if name else {service_name(self.prefix, n) for n in ("nats", *SERVICES)}
-        found = self.client.containers.list(all=True, filters={"label": SWARM_SERVICE_LABEL})
-        return [c for c in found if c.labels.get(SWARM_SERVICE_LABEL) in names]
+        found = self.client.api.containers(all=True, filters={"label": SWARM_SERVICE_LABEL})
+        return [c for c in found if (c.get("Labels") or {}).get(SWARM_SERVICE_LABEL) in names]
 
     def wait_gone(self, name: str | None = None) -> None:
         deadline = time.monotonic() + GONE_TIMEOUT_S
@@ -295,7 +296,7 @@ class SwarmBackend:
             mode=ServiceMode("replicated", replicas=1),
             configs=[ConfigReference(str(config.id), str(config.name), filename=NATS_CONFIG_PATH)],
             secrets=[self.secret_reference()],
-            mounts=[Mount(target="/data", source="", type="tmpfs")],
+            mounts=[Mount(target="/data", source="", type="tmpfs")],  # no volume left behind
         )
 
     def secret_reference(self) -> SecretReference:
@@ -303,7 +304,7 @@ class SwarmBackend:
         found = [secret for secret in self.client.secrets.list(filters={"name": name})]
         secret = next((s for s in found if s.name == name), None)
         if secret is None:
-            password = secrets.token_urlsafe(24).encode()
+            password = self.new_password().encode()
             secret = self.client.secrets.create(
                 name=name, data=password, labels={LABEL: self.prefix}
             )

@@ -17,6 +17,7 @@ KIND_LABEL = "smart-meter.service"
 OPTIONS_LABEL = "smart-meter.options"
 NATS_PASSWORD_PATH = "/run/secrets/nats_password"  # noqa: S105 - a path, not a password
 NATS_CONFIG_PATH = "/home/smart-meter/console-nats.conf"  # beside the entrypoint's auth file
+NATS_STORE_DIR = "/home/smart-meter/jetstream"  # the server's user owns its home
 PASSED_PREFIXES = (
     "SMART_METER_APP_",
     "SMART_METER_VALIDATION_",
@@ -38,7 +39,7 @@ def nats_config(host: str, port: int, monitor_port: int) -> str:
     lines = [
         f'listen: "{host}:{port}"',
         f'http: "{host}:{monitor_port}"',
-        'jetstream { store_dir: "/data" }',
+        f'jetstream {{ store_dir: "{NATS_STORE_DIR}" }}',
     ]
     if nats_auth_supported():
         lines.append('include "nats-auth.conf"')
