@@ -2,8 +2,8 @@
 
 A model folder holds ``model.joblib`` (the fitted object) and ``metadata.json``: the
 model's name, feature list, training window and parameters, the metrics it was
-chosen on, the code version (``git describe`` of the checkout, or the package version
-when installed without git) and the library versions. Loading checks the saved feature
+chosen on, the code version (:func:`training.versioning.code_version`) and the
+library versions. Loading checks the saved feature
 list against the one the code builds today: a model trained on other features would
 read the wrong columns and predict garbage without complaint, so that is an error.
 """
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
-from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import joblib
 import sklearn
 
 from training.forecast.models import MODELS, Forecaster
+from training.versioning import code_version
 
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
@@ -50,28 +49,6 @@ class FeatureListMismatchError(ValueError):
             f"expected {expected} (only in saved: {only_saved}; only expected: "
             f"{only_expected}); retrain it with the current code"
         )
-
-
-def code_version() -> str:
-    """``git describe`` of the checkout this code runs from, else the package version."""
-    here = Path(__file__).resolve().parent
-    try:
-        described = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--tags"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        described = None
-    if described is not None and described.stdout.strip():
-        return described.stdout.strip()
-    try:
-        return f"smart-meter {package_metadata.version('smart-meter')}"
-    except package_metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def save_model(

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from training.forecast import Forecaster, GradientBoosted, SeasonalNaive, save_model
-from training.forecast.persistence import code_version
 from training.forecast_spark.scoring import (
     AGGREGATE,
     BOOSTED,
@@ -25,6 +24,7 @@ from training.forecast_spark.scoring import (
     FleetScores,
     Matrices,
 )
+from training.versioning import source_digest
 
 FOLDER = "forecast"
 LATEST_FILE = "latest.json"
@@ -61,7 +61,7 @@ def version_of(sample: Matrices, last_day: date, meter_model: str, transformer: 
         str(transformer),
         json.dumps(list(GradientBoosted().features)),
         json.dumps(GradientBoosted().describe(), sort_keys=True),
-        code_version(),
+        source_digest(),
     ):
         digest.update(part.encode())
         digest.update(b"\0")

@@ -7,6 +7,7 @@ from typing import Any
 
 from training.context import TrainingContext
 from training.errors import NoReadingsError, TooFewEventsError
+from training.versioning import code_version
 from training.voltage import registry, source
 from training.voltage.compare import Comparison, train_and_compare
 from training.voltage.dataset import Dataset, collect_features, labelled
@@ -60,7 +61,7 @@ def card(context: TrainingContext, data: Dataset, comparison: Comparison, name: 
             "label": "an event of at least min_event_minutes starts within horizon_hours "
             "after the meter-hour",
         },
-        "code_version": registry.code_version(),
+        "code_version": code_version(),
         "chosen": name == comparison.chosen,
     }
 

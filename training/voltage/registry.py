@@ -5,11 +5,8 @@ code version), the run's ``report-<version>.md`` beside them, and
 
 from __future__ import annotations
 
-import hashlib
 import json
-import subprocess
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -19,35 +16,6 @@ from training.errors import FeatureSetMismatchError, NoModelError
 from training.voltage.models import BoostedTrees, Classifier, SparkMlp
 
 TRAIN_COMMAND = "python -m training voltage --from DAY --to DAY"
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
-
-
-def source_digest() -> str:
-    """SHA-256 (first 12 hex digits) of the training package's Python sources."""
-    digest = hashlib.sha256()
-    for path in sorted(PACKAGE_ROOT.rglob("*.py")):
-        digest.update(path.relative_to(PACKAGE_ROOT).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def git_describe() -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--tags"],
-            cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=10, check=False,
-        )  # fmt: skip
-    except OSError:
-        return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
-
-
-def code_version() -> dict[str, str | None]:
-    return {
-        "package": metadata.version("smart-meter"),
-        "source_digest": source_digest(),
-        "git_describe": git_describe(),
-    }
 
 
 @dataclass(frozen=True)
