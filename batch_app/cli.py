@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 
 from batch_app.api import run_app_batch
 from batch_app.errors import BatchError, ServiceUnreachableError
 from batch_app.jobs import JOBS
 from batch_app.settings import BatchSettings
-from smart_meter.cli_args import OneLineParser
-
-
-def iso_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-def meter_list(text: str) -> list[str]:
-    meters = [m.strip() for m in text.split(",") if m.strip()]
-    if not meters:
-        raise argparse.ArgumentTypeError("give at least one meter id")
-    return meters
+from smart_meter.cli_args import OneLineParser, iso_day, meter_list
 
 
 def parser() -> argparse.ArgumentParser:

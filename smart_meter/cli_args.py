@@ -7,7 +7,7 @@ Each type turns a wrong value into one line that says what is wrong (argparse pr
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import NoReturn
 
 
@@ -57,3 +57,19 @@ def utc_time(text: str) -> datetime:
     if when.tzinfo is None:
         raise argparse.ArgumentTypeError(f"give a time zone (e.g. {text}Z): {text!r}")
     return when.astimezone(UTC)
+
+
+def iso_day(text: str) -> date:
+    """A day as ``YYYY-MM-DD``."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def meter_list(text: str) -> list[str]:
+    """Comma-separated meter ids, at least one."""
+    meters = [m.strip() for m in text.split(",") if m.strip()]
+    if not meters:
+        raise argparse.ArgumentTypeError("give at least one meter id")
+    return meters

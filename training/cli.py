@@ -10,30 +10,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from smart_meter.cli_args import OneLineParser
+from smart_meter.cli_args import OneLineParser, iso_day, meter_list
 from training.api import run_training
 from training.errors import TrainingError
 from training.jobs import JOBS
 from training.settings import TrainingSettings
 
 NEEDS_RANGE = ("voltage", "all")
-
-
-def iso_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-def meter_list(text: str) -> list[str]:
-    meters = [m.strip() for m in text.split(",") if m.strip()]
-    if not meters:
-        raise argparse.ArgumentTypeError("give at least one meter id")
-    return meters
 
 
 def parser() -> argparse.ArgumentParser:

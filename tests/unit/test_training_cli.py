@@ -4,6 +4,7 @@ Spark starts; a saved model with other features is refused."""
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -48,10 +49,15 @@ def test_a_range_backwards_is_refused(capsys: pytest.CaptureFixture[str]) -> Non
 def test_an_unreachable_server_is_one_line_before_spark_starts(
     variable: str, service: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    port = free_port()
-    value = str(port) if variable.endswith("PORT") else f"http://127.0.0.1:{port}"
-    monkeypatch.setenv(variable, value)
-    assert main(["predict-voltage", "--to", "2026-01-05", "--quiet"]) == 1
+    with socket.create_server(("127.0.0.1", 0)) as listener:  # the other server "answers"
+        answering = listener.getsockname()[1]
+        monkeypatch.setenv("SMART_METER_CASSANDRA_PORT", str(answering))
+        monkeypatch.setenv("SMART_METER_INFLUXDB_URL", f"http://127.0.0.1:{answering}")
+        port = free_port()
+        value = str(port) if variable.endswith("PORT") else f"http://127.0.0.1:{port}"
+        monkeypatch.setenv(variable, value)
+        code = main(["predict-voltage", "--to", "2026-01-05", "--quiet"])
+    assert code == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"training: {service} is unreachable at 127.0.0.1:{port}: ")
     assert "python start_services.py up" in err and len(err.splitlines()) == 1
