@@ -8,9 +8,11 @@ read a whole table from Cassandra) and filters the days on the way.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from pyspark.errors import AnalysisException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812
 
@@ -21,8 +23,30 @@ READING_COLUMNS = (
 )  # fmt: skip
 
 
+SCHEMA_WAIT_S = 30.0
+"""How long a table just created (by the Python driver) may stay unseen by the connector."""
+
+
 def table(spark: SparkSession, keyspace: str, name: str) -> DataFrame:
-    return spark.read.format(CASSANDRA_FORMAT).options(keyspace=keyspace, table=name).load()
+    """The table as a DataFrame. The connector keeps its Cassandra sessions, and their
+    schema metadata, between jobs of one Spark application: a keyspace or table created
+    since may be unknown to it for a moment. Then its sessions are dropped (the next
+    use opens one with fresh metadata) and the read is tried again, for a bounded time."""
+    deadline = time.monotonic() + SCHEMA_WAIT_S
+    while True:
+        try:
+            return spark.read.format(CASSANDRA_FORMAT).options(keyspace=keyspace, table=name).load()
+        except AnalysisException as error:
+            if "Couldn't find" not in str(error) or time.monotonic() > deadline:
+                raise
+            _forget_connector_sessions(spark)
+            time.sleep(0.5)
+
+
+def _forget_connector_sessions(spark: SparkSession) -> None:
+    jvm = spark.sparkContext._jvm  # py4j: the connector has no Python API
+    if jvm is not None:
+        jvm.com.datastax.spark.connector.cql.CassandraConnector.evictCache()
 
 
 def days_between(first: date, last: date) -> list[date]:
