@@ -7,7 +7,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import docker
+import nats
+import pytest
 from docker.models.containers import Container
+from nats.errors import Error as NatsError
 
 from stack.docker import DockerService
 from stack.images import BuildResult, build_images
@@ -61,3 +64,15 @@ def health_of(container: Container) -> str:
     if state["Status"] == "exited":
         raise AssertionError(f"container exited: {container.logs().decode(errors='replace')}")
     return str(state.get("Health", {}).get("Status", "none"))
+
+
+async def assert_nats_takes_only(url: str, user: str, password: str, wrong_password: str) -> None:
+    """The NATS server at ``url`` lets ``user`` in with ``password``, with JetStream on,
+    and refuses ``wrong_password``."""
+    connection = await nats.connect(url, user=user, password=password)
+    assert (await connection.jetstream().account_info()).limits is not None
+    await connection.close()
+    with pytest.raises((NatsError, OSError)):
+        await nats.connect(
+            url, user=user, password=wrong_password, allow_reconnect=False, max_reconnect_attempts=0
+        )

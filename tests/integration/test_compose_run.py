@@ -16,13 +16,18 @@ import sys
 import uuid
 from pathlib import Path
 
-import nats
 import pytest
-from nats.errors import Error as NatsError
 
 from stack.settings import PROJECT_ROOT, StackSettings
 from tests.conftest import free_port
-from tests.docker_support import build, engine_client, health_of, start_engine, wait_until
+from tests.docker_support import (
+    assert_nats_takes_only,
+    build,
+    engine_client,
+    health_of,
+    start_engine,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.timeout(3600)]
 
@@ -52,17 +57,7 @@ async def test_compose_runs_nats_healthy_behind_the_generated_password(tmp_path:
         wait_until("compose nats healthy", lambda: health_of(container) == "healthy", 600)
         password = (folder / "secrets" / "nats_password").read_text().strip()
         url = f"nats://127.0.0.1:{port}"
-        connection = await nats.connect(url, user="smart_meter", password=password)
-        assert (await connection.jetstream().account_info()).limits is not None
-        await connection.close()
-        with pytest.raises((NatsError, OSError)):
-            await nats.connect(
-                url,
-                user="smart_meter",
-                password=secrets.token_urlsafe(16),
-                allow_reconnect=False,
-                max_reconnect_attempts=0,
-            )
+        await assert_nats_takes_only(url, "smart_meter", password, secrets.token_urlsafe(16))
     finally:
         down = subprocess.run(
             [*compose, "down", "-v"], capture_output=True, text=True, env=env, check=False

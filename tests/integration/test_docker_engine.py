@@ -16,17 +16,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import docker
-import nats
 import psutil
 import pytest
-from nats.errors import Error as NatsError
 
 from stack.docker import DockerService
 from stack.images import IMAGES, REPOSITORY, build_images
 from stack.manager import LocalStack
 from stack.settings import StackSettings
 from tests.conftest import free_port
-from tests.docker_support import engine_client, health_of, start_engine, wait_until
+from tests.docker_support import (
+    assert_nats_takes_only,
+    engine_client,
+    health_of,
+    start_engine,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.timeout(3600)]
 
@@ -184,17 +188,7 @@ async def test_the_nats_image_becomes_healthy_and_requires_its_password(
     try:
         wait_until("nats container healthy", lambda: health_of(container) == "healthy", 600)
         url = f"nats://127.0.0.1:{port}"
-        connection = await nats.connect(url, user="smart_meter", password=password)
-        assert (await connection.jetstream().account_info()).limits is not None
-        await connection.close()
-        with pytest.raises((NatsError, OSError)):
-            await nats.connect(
-                url,
-                user="smart_meter",
-                password=wrong_password,
-                allow_reconnect=False,
-                max_reconnect_attempts=0,
-            )
+        await assert_nats_takes_only(url, "smart_meter", password, wrong_password)
     finally:
         container.remove(force=True, v=True)
 
