@@ -182,9 +182,30 @@ EVENT_COLUMNS: tuple[Column[EventRow], ...] = (
 
 
 @dataclass(frozen=True)
-class KindCount:
-    kind: str
+class Count:
+    """One row of a sheet's count table: what is counted, and how many."""
+
+    key: str
     count: int
+
+
+def add_count_bars(
+    sheet: Worksheet,
+    at: int,
+    titles: tuple[tuple[str, int], tuple[str, int]],
+    counts: Counter[str],
+    chart: tuple[str, str],
+) -> None:
+    """A two-column table of ``counts`` from column ``at`` (key and count titles with
+    their widths), and its bar chart beside it (chart title and unit)."""
+    (key_title, key_width), (count_title, count_width) = titles
+    summary: tuple[Column[Count], ...] = (
+        Column(key_title, lambda c: c.key, key_width),
+        Column(count_title, lambda c: c.count, count_width, "0"),
+    )
+    rows = [Count(key, n) for key, n in sorted(counts.items())]
+    first, last = write_table(sheet, summary, rows, first_column=at)
+    bars(sheet, at, (at + 1,), (first, last), *chart, f"{_letter(at + 3)}2")
 
 
 def add_events(book: Workbook, data: ExportData, title: str) -> Worksheet:
@@ -194,21 +215,8 @@ def add_events(book: Workbook, data: ExportData, title: str) -> Worksheet:
     counts = Counter(e.kind for e in data.events)
     if counts:
         at = len(EVENT_COLUMNS) + 2
-        summary: tuple[Column[KindCount], ...] = (
-            Column("Kind", lambda k: k.kind, 16),
-            Column("Events", lambda k: k.count, 8, "0"),
-        )
-        kinds = [KindCount(kind, n) for kind, n in sorted(counts.items())]
-        first, last = write_table(sheet, summary, kinds, first_column=at)
-        bars(
-            sheet,
-            at,
-            (at + 1,),
-            (first, last),
-            "Gaps and alerts by kind",
-            "events",
-            f"{_letter(at + 3)}2",
-        )
+        titles = (("Kind", 16), ("Events", 8))
+        add_count_bars(sheet, at, titles, counts, ("Gaps and alerts by kind", "events"))
     print_setup(sheet, f"{title}: gaps and alerts")
     return sheet
 
@@ -222,12 +230,6 @@ ESTIMATE_COLUMNS: tuple[Column[ReadingLine], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class MeterEstimates:
-    meter_id: str
-    intervals: int
-
-
 def add_estimates(book: Workbook, data: ExportData, title: str) -> Worksheet:
     sheet: Worksheet = book.create_sheet(ESTIMATED)
     estimated = [line for line in reading_lines(data.readings) if line.reading.estimated]
@@ -236,21 +238,9 @@ def add_estimates(book: Workbook, data: ExportData, title: str) -> Worksheet:
     per_meter = Counter(line.reading.meter_id for line in estimated)
     if per_meter:
         at = len(ESTIMATE_COLUMNS) + 2
-        summary: tuple[Column[MeterEstimates], ...] = (
-            Column("Meter", lambda m: m.meter_id, 14),
-            Column("Estimated intervals", lambda m: m.intervals, 11, "0"),
-        )
-        meters = [MeterEstimates(m, n) for m, n in sorted(per_meter.items())]
-        first, last = write_table(sheet, summary, meters, first_column=at)
-        bars(
-            sheet,
-            at,
-            (at + 1,),
-            (first, last),
-            "Estimated intervals per meter",
-            "intervals",
-            f"{_letter(at + 3)}2",
-        )
+        titles = (("Meter", 14), ("Estimated intervals", 11))
+        chart = ("Estimated intervals per meter", "intervals")
+        add_count_bars(sheet, at, titles, per_meter, chart)
     print_setup(sheet, f"{title}: estimated intervals")
     return sheet
 
