@@ -5,8 +5,10 @@ of one-minute meters with every fault kind injected, runs the streaming app unti
 message is acked, then prints what went in, what was stored, rejected and found, and the
 precision and recall of the findings against the injector's ground truth, runs every
 batch job over the demo's days, and ends with a training part: weeks of half-hourly
-history through JetStream and the app into ``smart_meter_<name>_history``, then the
-forecast job on it (MASE per model); the same as JSON in ``<out-dir>/summary.json``.
+history under grid stress through JetStream and the app into
+``smart_meter_<name>_history``, then the voltage-event classifiers (test F1 and PR-AUC
+beside the baselines), their predictions and the forecast job on it (MASE per model);
+the same as JSON in ``<out-dir>/summary.json``.
 """
 
 from __future__ import annotations
@@ -153,7 +155,10 @@ def _training(
         except DemoError as error:
             console.print(f"[red]error:[/red] training history: {error}")
             return None
-    console.print("training: the forecast job over the history (stage lines below)")
+    console.print(
+        "training: the voltage classifiers, their predictions and the forecast over the "
+        "history (stage lines below)"
+    )
     try:
         training = run_training_part(history, options.out_dir / "models")
     except TrainingError as error:

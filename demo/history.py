@@ -1,5 +1,6 @@
-"""The demo's history for training: weeks of half-hourly meters with voltage faults,
-through JetStream and the streaming app (prod preset) into a deployment of its own.
+"""The demo's history for training: weeks of half-hourly meters under grid stress (cold
+spells, weak transformers: ``inject --grid-stress``) with voltage faults, through
+JetStream and the streaming app (prod preset) into a deployment of its own.
 
 Its keyspace and database are ``smart_meter_<name>_history``, so the minute-by-minute
 demo fleet and the history never mix. The history covers the ``days`` whole UTC days
@@ -23,6 +24,7 @@ from demo.run import DemoError, Progress, wait_until_acked
 from inject.faults import FaultConfig
 from inject.faults.kinds import FaultKind
 from inject.fleet import FleetConfig
+from inject.grid import GridStressConfig
 from inject.run import InjectOptions, InjectSummary, inject_to_nats
 from smart_meter.settings import ConnectionSettings
 from smart_meter.streams import ensure_readings_streams
@@ -83,6 +85,7 @@ async def build_history(
             interval_s=INTERVAL_S,
             meters_per_transformer=METERS_PER_TRANSFORMER,
             seed=options.seed,
+            grid_stress=GridStressConfig(),
         ),
         faults=HISTORY_FAULTS,
         intervals=options.days * 48 + 1,

@@ -1,9 +1,10 @@
 """``python -m training JOB [--from DAY] [--to DAY] [--meters M1,M2] [--master URL]
-[--model-dir DIR]``.
+[--model-dir DIR] [--hours N]``.
 
 ``voltage`` trains the voltage-event classifier on UTC days FROM..TO (both needed);
 ``predict-voltage`` scores each meter's latest hour up to the end of TO (default: today,
-UTC) with the chosen model; ``all`` runs every job in order.
+UTC) with the chosen model (``--hours 24``: each of its last 24 hours, a backfill for the
+dashboard); ``all`` runs every job in order.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from smart_meter.cli_args import OneLineParser, iso_day, meter_list
+from pydantic import ValidationError
+
+from smart_meter.cli_args import OneLineParser, iso_day, meter_list, positive_int
 from training.api import run_training
 from training.errors import TrainingError
 from training.jobs import JOBS
@@ -33,6 +36,9 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--meters", type=meter_list, help="comma-separated meter ids (default: all)")
     cli.add_argument("--master", help="Spark master URL (default local[2]; spark://host:7077)")
     cli.add_argument("--model-dir", type=Path, help="where models are saved and loaded")
+    cli.add_argument(
+        "--hours", type=positive_int, help="predict-voltage: score each meter's last N hours"
+    )
     cli.add_argument("--quiet", action="store_true", help="no stage lines")
     return cli
 
@@ -44,11 +50,19 @@ def main(argv: list[str] | None = None) -> int:
         cli.error(f"{args.job} needs --from DAY and --to DAY (the days to train on)")
     overrides = {
         key: value
-        for key, value in (("master", args.master), ("model_dir", args.model_dir))
+        for key, value in (
+            ("master", args.master),
+            ("model_dir", args.model_dir),
+            ("score_hours", args.hours),
+        )
         if value is not None
     }
     try:
         settings = TrainingSettings(**overrides)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        cli.error(f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}")
+    try:
         last = args.last or datetime.now(UTC).date()
         first = args.first or last - timedelta(days=settings.history_days)
         report = run_training(

@@ -48,6 +48,10 @@ class TrainingSettings(BaseSettings):
     history_days: int = Field(
         default=3, ge=1, description="days read before the scored hour by predict-voltage"
     )
+    score_hours: int = Field(
+        default=1, ge=1, le=24 * 7,
+        description="predict-voltage scores each meter's last this many hours (1: the latest)",
+    )  # fmt: skip
     seed: int = Field(default=7, description="seed of every random draw in training")
 
     @property

@@ -334,14 +334,20 @@ ADDED_COLUMNS = (("readings_by_meter_day", "status", "text"),)
 """Columns added after a table was first released: ``(table, column, type)``."""
 
 
+SCHEMA_TIMEOUT_S = 120.0
+"""A schema change waits for the node to agree on it: seconds on a busy machine, so the
+driver's 10 s default would fail a start-up that only had to wait."""
+
+
 def ensure_schema(session: Session, keyspace: str, replication: int = 1) -> None:
     """Create the keyspace and every table if missing; safe to run concurrently."""
-    session.execute(keyspace_cql(keyspace, replication))
+    session.execute(keyspace_cql(keyspace, replication), timeout=SCHEMA_TIMEOUT_S)
     for statement in TABLES + BATCH_TABLES + FORECAST_TABLES + PREDICTION_TABLES:
         session.execute(
             statement.replace(
                 "CREATE TABLE IF NOT EXISTS ", f"CREATE TABLE IF NOT EXISTS {keyspace}.", 1
-            )
+            ),
+            timeout=SCHEMA_TIMEOUT_S,
         )
     for table, column, cql_type in ADDED_COLUMNS:
         _add_column(session, keyspace, table, column, cql_type)
@@ -355,4 +361,7 @@ def _add_column(session: Session, keyspace: str, table: str, column: str, cql_ty
         (keyspace, table, column),
     ).one()
     if found is None:
-        session.execute(f"ALTER TABLE {keyspace}.{table} ADD IF NOT EXISTS {column} {cql_type}")
+        session.execute(
+            f"ALTER TABLE {keyspace}.{table} ADD IF NOT EXISTS {column} {cql_type}",
+            timeout=SCHEMA_TIMEOUT_S,
+        )

@@ -22,6 +22,8 @@ from training.voltage import registry
         (["all", "--from", "2026-01-05"], "all needs --from DAY and --to DAY"),
         (["voltage", "--from", "2026-01-32", "--to", "2026-02-01"], "not a date (YYYY-MM-DD)"),
         (["classify", "--to", "2026-01-05"], "invalid choice: 'classify'"),
+        (["predict-voltage", "--hours", "0"], "must be at least 1, got 0"),
+        (["predict-voltage", "--hours", "1000"], "score_hours: Input should be less than"),
     ],
 )
 def test_a_wrong_option_is_one_line_and_status_2(

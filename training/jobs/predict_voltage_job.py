@@ -1,5 +1,6 @@
 """``predict-voltage``: score each meter's latest hour up to the end of the range's last
-day with the chosen voltage model, and write the scores."""
+day (or its last ``score_hours`` hours: a backfill) with the chosen voltage model, and
+write the scores."""
 
 from __future__ import annotations
 
@@ -35,8 +36,10 @@ def run(context: TrainingContext) -> dict[str, Any]:
         raise NoReadingsError(
             f"no readings with voltage on {first}..{last} to score: check --to and the keyspace"
         )
-    scored = predictions.score(saved, predictions.latest_hours(frame))
+    hours = context.settings.score_hours
+    scored = predictions.score(saved, predictions.latest_hours(frame, hours))
     transformers = predictions.by_transformer(scored)
+    newest = predictions.newest(scored)
     session = open_session(context.connections)
     try:
         rows = predictions.write_cassandra(
@@ -50,7 +53,8 @@ def run(context: TrainingContext) -> dict[str, Any]:
     return {
         "model": saved.name,
         "version": saved.version,
-        "meters": len(scored),
-        "meters_predicted": int(scored["predicted"].sum()),
-        "transformers_predicted": int(transformers["predicted"].sum()),
+        "meters": len(newest),
+        "hours_scored": int(scored["hour_ms"].nunique()),
+        "meters_predicted": int(newest["predicted"].sum()),
+        "transformers_predicted": int(predictions.by_transformer(newest)["predicted"].sum()),
     }

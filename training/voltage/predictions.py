@@ -1,4 +1,5 @@
-"""Scores of each meter's latest hour, the transformer's (the max of its meters), and
+"""Scores of each meter's latest hour (or latest hours: a backfill), the transformer's
+(the max of its meters in each hour), and
 where they go: Cassandra ``voltage_prediction_latest`` and ``voltage_prediction_by_day``,
 InfluxDB ``voltage_prediction`` (tags ``meter_id, transformer_id, model, version``) and
 ``transformer_voltage_prediction`` (tags ``transformer_id, model, version``), fields
@@ -18,11 +19,18 @@ from training.voltage.labels import HOUR_MS
 from training.voltage.registry import SavedModel
 
 
-def latest_hours(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each meter's newest meter-hour."""
-    newest = frame.groupby("meter_id")["hour_ms"].idxmax()
-    latest: pd.DataFrame = frame.loc[newest.to_numpy()].reset_index(drop=True)
+def latest_hours(frame: pd.DataFrame, hours: int = 1) -> pd.DataFrame:
+    """Each meter's meter-hours within ``hours`` of its newest (1: the newest alone)."""
+    newest = frame.groupby("meter_id")["hour_ms"].transform("max")
+    recent = frame.loc[frame["hour_ms"] > newest - hours * HOUR_MS]
+    latest: pd.DataFrame = recent.sort_values(["hour_ms", "meter_id"]).reset_index(drop=True)
     return latest
+
+
+def newest(scored: pd.DataFrame) -> pd.DataFrame:
+    """Each meter's newest scored hour: what ``voltage_prediction_latest`` keeps."""
+    rows: pd.DataFrame = scored.loc[scored.groupby("meter_id")["hour_ms"].idxmax().to_numpy()]
+    return rows.reset_index(drop=True)
 
 
 def score(saved: SavedModel, latest: pd.DataFrame) -> pd.DataFrame:
@@ -35,10 +43,9 @@ def score(saved: SavedModel, latest: pd.DataFrame) -> pd.DataFrame:
 
 
 def by_transformer(scored: pd.DataFrame) -> pd.DataFrame:
-    """A transformer's score is the highest of its meters'."""
-    grouped = scored.groupby("transformer_id", as_index=False).agg(
-        hour_ms=("hour_ms", "max"), probability=("probability", "max"),
-        predicted=("predicted", "max"),
+    """A transformer's score in an hour is the highest of its meters'."""
+    grouped = scored.groupby(["transformer_id", "hour_ms"], as_index=False).agg(
+        probability=("probability", "max"), predicted=("predicted", "max"),
     )  # fmt: skip
     return grouped
 
@@ -93,19 +100,22 @@ INSERT_HISTORY = (
 def write_cassandra(
     session: Session, saved: SavedModel, scored: pd.DataFrame, horizon_hours: int, now: datetime
 ) -> int:
-    """One row per meter in the latest table, and the same row kept by day."""
+    """Every scored meter-hour kept by day, and each meter's newest in the latest table;
+    returns the rows of the history."""
     latest, history = session.prepare(INSERT_LATEST), session.prepare(INSERT_HISTORY)
+    newest_hour = scored.groupby("meter_id")["hour_ms"].transform("max")
     rows = zip(
         scored["meter_id"].tolist(), scored["transformer_id"].tolist(),
         scored["probability"].tolist(), scored["predicted"].tolist(), scored["hour_ms"].tolist(),
-        strict=True,
+        (scored["hour_ms"] == newest_hour).tolist(), strict=True,
     )  # fmt: skip
-    for meter, tx, probability, predicted, hour_ms in rows:
+    for meter, tx, probability, predicted, hour_ms, is_newest in rows:
         hour = datetime.fromtimestamp(int(hour_ms) / 1000, UTC)
         values = (
             str(tx), float(probability), int(predicted), saved.threshold, horizon_hours,
             saved.name, saved.version, now, str(meter), hour,
         )  # fmt: skip
-        session.execute(latest, values)
+        if is_newest:
+            session.execute(latest, values)
         session.execute(history, (*values, hour.date(), event_bucket(str(meter))))
     return len(scored)
