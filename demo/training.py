@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
+from demo.batch import run_batch
 from demo.history import History
 from training.api import run_training
 from training.jobs.forecast_job import ForecastSummary
@@ -31,9 +33,15 @@ class DemoTraining:
     seconds: float
 
 
+PREDICTED_HOURS = 24
+ACTUALS_DAYS = 2
+
+
 def run_training_part(history: History, model_dir: Path) -> DemoTraining:
     """Every training job over the history's days: the voltage classifiers trained on
-    all of them and scored on its last day, and the forecast of the day after it."""
+    all of them, each hour of its last day scored, and the forecast of the day after it;
+    then the batch jobs over its last two days, so that the predictions dashboard has the
+    actual events and load beside them."""
     began = time.monotonic()
     settings = TrainingSettings(model_dir=model_dir)
     first, last = history.first_day, history.last_day
@@ -41,12 +49,14 @@ def run_training_part(history: History, model_dir: Path) -> DemoTraining:
         "voltage", first, last, settings=settings, connections=history.connections
     )
     prediction = run_training(
-        "predict-voltage", last, last, settings=settings, connections=history.connections
-    )
+        "predict-voltage", last, last, connections=history.connections,
+        settings=settings.model_copy(update={"score_hours": PREDICTED_HOURS}),
+    )  # fmt: skip
     forecast_report = run_training(
         "forecast", last, last, settings=settings, connections=history.connections
     )
     forecast: ForecastSummary = forecast_report.summaries["forecast"]
+    run_batch(history.connections, last - timedelta(days=ACTUALS_DAYS - 1), last)
     return DemoTraining(
         history,
         report.summaries["voltage"],

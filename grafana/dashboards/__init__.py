@@ -12,3 +12,7 @@ DASHBOARDS: tuple[Dashboard, ...] = (
     load_test.DASHBOARD,
     predictions.DASHBOARD,
 )
+
+TRAINING_OUTPUT: frozenset[str] = frozenset({predictions.DASHBOARD.uid})
+"""Dashboards that read the training jobs' output (after ``make demo``, in the training
+history's database, ``smart_meter_demo_history``)."""

@@ -119,3 +119,18 @@ def test_the_training_history_went_through_the_app_and_was_forecast(
     for level in ("meters", "transformers"):
         for figures in forecast[level].values():
             assert 0 < figures["mase"] < 2 and 0 < figures["rmae"] < 2, (level, figures)
+
+
+def test_the_voltage_classifiers_were_trained_and_the_last_day_scored(
+    summary: dict[str, Any],
+) -> None:
+    voltage, predicted = summary["training"]["voltage"], summary["training"]["predict_voltage"]
+    models = {"seed_mlp", "full_mlp", "gradient_boosted_trees"}
+    assert set(voltage["test"]) == models | {"persistence", "always_no_event"}
+    assert voltage["chosen"] in models
+    assert min(voltage["positives"].values()) >= 5
+    for figures in voltage["test"].values():
+        assert 0 <= figures["f1"] <= 1 and 0 <= figures["pr_auc"] <= 1, figures
+    assert voltage["test"]["always_no_event"]["f1"] == 0  # the accuracy trap, for the table
+    assert predicted["meters"] == HISTORY_METERS
+    assert predicted["hours_scored"] == 24
