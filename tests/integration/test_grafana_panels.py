@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -94,23 +93,25 @@ def reads_training_output(dashboard: Dashboard) -> bool:
     return dashboard.uid in TRAINING_OUTPUT
 
 
-@pytest.fixture(scope="module")
-def results(
-    demo_connections: ConnectionSettings, demo_run: DemoRun, training_run: DemoTraining
-) -> Iterator[Results]:
-    demo_sources = Datasources(demo_connections)
-    history_sources = Datasources(training_run.history.connections)
+def _run_dashboards(connections: ConnectionSettings, training: bool) -> Results:
+    sources = Datasources(connections)
     try:
         now = datetime.now(UTC)
-        yield {
-            d.uid: run_dashboard(
-                d, history_sources if reads_training_output(d) else demo_sources, now
-            )
-            for d in DASHBOARDS
-        }
+        chosen = [d for d in DASHBOARDS if reads_training_output(d) == training]
+        return {d.uid: run_dashboard(d, sources, now) for d in chosen}
     finally:
-        demo_sources.close()
-        history_sources.close()
+        sources.close()
+
+
+@pytest.fixture(scope="module")
+def demo_results(demo_connections: ConnectionSettings, demo_run: DemoRun) -> Results:
+    """The demo's dashboards, queried right after the demo (their ranges end now)."""
+    return _run_dashboards(demo_connections, training=False)
+
+
+@pytest.fixture(scope="module")
+def results(demo_results: Results, training_run: DemoTraining) -> Results:
+    return demo_results | _run_dashboards(training_run.history.connections, training=True)
 
 
 def panel(results: Results, dashboard: Dashboard, wanted: Panel) -> PanelResult:
