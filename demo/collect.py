@@ -86,10 +86,19 @@ async def _messages(js: JetStreamContext, stream: str, subject: str, start_seq: 
         await subscription.unsubscribe()
 
 
-async def read_findings(js: JetStreamContext, start_seq: int) -> list[Event]:
-    """The audit trail from ``start_seq``, as events, in stream order."""
+async def read_findings(js: JetStreamContext, start_seq: int, readings_stream: str) -> list[Event]:
+    """The audit trail from ``start_seq`` of the apps reading ``readings_stream``, as
+    events, in stream order. The stream of findings is shared by every deployment on the
+    server: another deployment's app running meanwhile (a second demo, its history, a
+    test) publishes there too, often about meters of the same names; its findings are
+    told apart by their message id, which starts with ``finding:<readings stream>@``."""
     messages = await _messages(js, FINDINGS_STREAM, "meter.findings.>", start_seq)
-    return [event_from_record(orjson.loads(message.data)) for message in messages]
+    ours = f"finding:{readings_stream}@"
+    return [
+        event_from_record(orjson.loads(message.data))
+        for message in messages
+        if (message.headers or {}).get("Nats-Msg-Id", "").startswith(ours)
+    ]
 
 
 async def read_dead_letters(

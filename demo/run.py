@@ -127,7 +127,7 @@ async def run_demo(
             raise DemoError(f"the app exited with {codes}; see {options.out_dir}/app-*.log")
         processed_at = time.monotonic()
 
-        findings = await read_findings(js, findings_from)
+        findings = await read_findings(js, findings_from, deployment.destination.stream)
         dead_letters = await read_dead_letters(js, dead_from, deployment.destination.prefix)
     finally:
         await nc.close()

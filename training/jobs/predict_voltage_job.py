@@ -54,7 +54,7 @@ def run(context: TrainingContext) -> dict[str, Any]:
         "model": saved.name,
         "version": saved.version,
         "meters": len(newest),
-        "hours_scored": int(scored["hour_ms"].nunique()),
+        "hours_scored": int(scored.groupby("meter_id").size().max()),
         "meters_predicted": int(newest["predicted"].sum()),
         "transformers_predicted": int(predictions.by_transformer(newest)["predicted"].sum()),
     }
