@@ -78,6 +78,11 @@ class AppSettings(BaseSettings):
     publish_findings: bool = Field(
         default=False, description="audit trail: every finding on meter.findings.<type>"
     )
+    cassandra_client: Literal["acsylla", "driver"] = Field(
+        default="driver",
+        description="the Cassandra sink's client: acsylla (the DataStax C++ driver) or "
+        "cassandra-driver; the same rows either way",
+    )
 
     @field_validator("partitions", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from contextlib import suppress
 from smart_meter.settings import ConnectionSettings
 from streaming_app.runtime.commit import Backoff
 from streaming_app.settings import AppSettings
+from streaming_app.sinks.acsylla_sink import AcsyllaSink
 from streaming_app.sinks.base import Sink, TransientSinkError
 from streaming_app.sinks.cassandra_sink import CassandraSink
 from streaming_app.sinks.metrics_sink import MetricsSink
@@ -24,6 +25,8 @@ def sink_openers(settings: AppSettings, connections: ConnectionSettings) -> list
     """How to open each sink of the app."""
 
     async def cassandra() -> Sink:
+        if settings.cassandra_client == "acsylla":
+            return await AcsyllaSink.open(connections)
         return await CassandraSink.open(connections)
 
     async def nats_events() -> Sink:
