@@ -1,10 +1,17 @@
 """The values of :class:`Write` s bound to ``acsylla`` statements.
 
-acsylla converts each value by the type of its prepared column, with two readings of
-its own that differ from ``cassandra-driver``'s: a number for a ``timestamp`` column is
-epoch *seconds*, and a :class:`~datetime.date` goes through the machine's local time
-zone. So epoch ms become seconds (a float, checked to give the same ms back: acsylla
-multiplies by 1000 and truncates) and dates become epoch seconds of their UTC midnight.
+acsylla converts each value by the type of its prepared column, with readings of its own
+that differ from ``cassandra-driver``'s, so three column types are converted here:
+
+- ``timestamp``: acsylla takes a number as epoch *seconds* (it binds ``int(s * 1000)``):
+  epoch ms become seconds, a float checked to give the same ms back;
+- ``date``: acsylla reads a :class:`~datetime.date` through the machine's local time
+  zone: dates become epoch seconds of their UTC midnight;
+- ``decimal``: acsylla 1.2.0 sends a decimal's text where the protocol wants its
+  unscaled integer (12.5 is stored as 82,537,221.3), so a decimal column is written through
+  ``blobAsDecimal(?)`` and bound as the protocol's bytes (scale, then the unscaled
+  two's-complement integer).
+
 ``UNSET_VALUE`` is not bound at all (the C++ driver sends a value never bound as
 *unset*: no tombstone); ``None`` is bound as a null.
 """
@@ -32,6 +39,12 @@ class Kind(Enum):
     AS_IS = "as is"
     TIMESTAMP = "timestamp"
     DATE = "date"
+    DECIMAL = "decimal"
+
+    @property
+    def marker(self) -> str:
+        """The column's bind marker in the INSERT."""
+        return "blobAsDecimal(?)" if self is Kind.DECIMAL else "?"
 
 
 class Bindable(Protocol):
@@ -41,10 +54,11 @@ class Bindable(Protocol):
 def column_kinds(metadata: Metadata, keyspace: str, insert: Insert) -> tuple[Kind, ...]:
     """The kind of each column of ``insert``, from the schema (a missing one raises)."""
     columns = metadata.keyspaces[keyspace].tables[insert.table].columns
+    converted = {kind.value for kind in Kind}
     kinds = []
     for name in insert.columns:
         cql_type = columns[name].cql_type
-        kinds.append(Kind(cql_type) if cql_type in ("timestamp", "date") else Kind.AS_IS)
+        kinds.append(Kind(cql_type) if cql_type in converted else Kind.AS_IS)
     return tuple(kinds)
 
 
@@ -59,6 +73,18 @@ def date_seconds(day: date) -> int:
     return (day.toordinal() - _EPOCH_DAY) * _DAY_S
 
 
+def decimal_bytes(value: Decimal) -> bytes:
+    """A decimal as the protocol serialises it: 4-byte scale, then the unscaled integer."""
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError(f"not a finite decimal: {value}")
+    unscaled = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
+    length = unscaled.bit_length() // 8 + 1
+    return (-exponent).to_bytes(4, "big", signed=True) + unscaled.to_bytes(
+        length, "big", signed=True
+    )
+
+
 def bind_values(statement: Bindable, kinds: Sequence[Kind], values: Sequence[Any]) -> None:
     """Bind ``values`` in column order; unset ones stay unbound."""
     for index, value in enumerate(values):
@@ -69,5 +95,7 @@ def bind_values(statement: Bindable, kinds: Sequence[Kind], values: Sequence[Any
             statement.bind(index, value)
         elif kind is Kind.TIMESTAMP:
             statement.bind(index, epoch_seconds(value))
-        else:
+        elif kind is Kind.DATE:
             statement.bind(index, date_seconds(value))
+        else:
+            statement.bind(index, decimal_bytes(Decimal(value)))

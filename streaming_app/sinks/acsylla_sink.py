@@ -22,7 +22,8 @@ of the wrong type) is a bug and propagates. The schema is ensured with
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Iterable, Sequence
+import logging
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 import acsylla
@@ -61,6 +62,15 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
 )
 """acsylla errors that mean "the cluster cannot take this now": retry the batch later."""
+
+
+def _not_the_shard_notice(record: logging.LogRecord) -> bool:
+    """acsylla's driver (ScyllaDB's fork of the DataStax C++ driver) logs an ERROR on every
+    connection to Apache Cassandra, which has no shards: not an error here."""
+    return not record.getMessage().startswith("Could not retrieve sharding info")
+
+
+logging.getLogger("acsylla").addFilter(_not_the_shard_notice)
 
 
 class Prepared:
@@ -108,8 +118,10 @@ class AcsyllaSink:
         *,
         max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS,
         concurrency: int = DEFAULT_CONCURRENCY,
+        host_listener: Callable[[acsylla.HostListenerEvent, str], None] | None = None,
     ) -> AcsyllaSink:
-        """Ensure the schema, connect, prepare; a cluster out of reach is transient."""
+        """Ensure the schema, connect, prepare; a cluster out of reach is transient.
+        ``host_listener`` is told when the C++ driver sees a host go down or come up."""
         kinds = await call_off_loop(cls.name, lambda: schema_kinds(settings))
         credentials = settings.cassandra_credentials()
         cluster = acsylla.create_cluster(
@@ -120,6 +132,7 @@ class AcsyllaSink:
             token_aware_routing=True,
             tcp_nodelay=True,
             log_level="error",
+            host_listener_callback=host_listener,
         )
         keyspace = settings.cassandra_keyspace
         try:
@@ -127,10 +140,10 @@ class AcsyllaSink:
         except TRANSIENT_ERRORS as error:
             raise transient(cls.name, error) from error
         try:
-            prepared = {
-                insert: Prepared(await session.create_prepared(insert_cql(keyspace, insert)), kind)
-                for insert, kind in kinds.items()
-            }
+            prepared = {}
+            for insert, kind in kinds.items():
+                cql = insert_cql(keyspace, insert, [column.marker for column in kind])
+                prepared[insert] = Prepared(await session.create_prepared(cql), kind)
         except BaseException as error:
             await session.close()
             if isinstance(error, TRANSIENT_ERRORS):

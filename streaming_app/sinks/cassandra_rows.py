@@ -14,7 +14,7 @@ rather than written as a null (a null would write a tombstone for every missing 
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -48,10 +48,11 @@ class Write(NamedTuple):
     partition: Hashable
 
 
-def insert_cql(keyspace: str, insert: Insert) -> str:
+def insert_cql(keyspace: str, insert: Insert, markers: Sequence[str] = ()) -> str:
     """The INSERT, its table named in full (Cassandra 5 warns about prepared statements that
-    rely on ``USE``)."""
-    names, marks = ", ".join(insert.columns), ", ".join("?" for _ in insert.columns)
+    rely on ``USE``); ``markers``: each column's bind marker if not ``?``."""
+    names = ", ".join(insert.columns)
+    marks = ", ".join(markers or ["?"] * len(insert.columns))
     return f"INSERT INTO {keyspace}.{insert.table} ({names}) VALUES ({marks})"  # noqa: S608
 
 
