@@ -80,7 +80,7 @@ class AppSettings(BaseSettings):
         default=False, description="audit trail: every finding on meter.findings.<type>"
     )
     cassandra_client: CassandraClient = Field(
-        default="driver",
+        default="acsylla",
         description="the Cassandra sink's client: acsylla (the DataStax C++ driver) or "
         "cassandra-driver; the same rows either way",
     )

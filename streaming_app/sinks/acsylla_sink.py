@@ -157,7 +157,8 @@ class AcsyllaSink:
 
     async def write_rows(self, writes: Sequence[Write]) -> int:
         """Write these rows; returns how many. After a failure no further request starts."""
-        pending = iter(self.statements(writes))
+        statements = self.statements(writes)
+        pending = iter(statements)
         stop = asyncio.Event()
 
         async def worker() -> None:
@@ -171,7 +172,7 @@ class AcsyllaSink:
                         stop.set()
                         raise
 
-        workers = min(self.concurrency, len(writes))
+        workers = min(self.concurrency, len(statements))
         results = await asyncio.gather(*(worker() for _ in range(workers)), return_exceptions=True)
         failures = [result for result in results if isinstance(result, BaseException)]
         bugs = [error for error in failures if not isinstance(error, TRANSIENT_ERRORS)]
