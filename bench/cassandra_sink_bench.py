@@ -14,8 +14,8 @@ Two shapes of :class:`ProcessedBatch` (half-hourly readings, ``--batch`` reading
 - ``catch-up``: whole days of few meters per batch, as after an outage or a replay
   (a meter-day partition gets 48 rows).
 
-For every client × grouping (``partition``, ``replica``; acsylla has no token map, so
-partition only) × ``--batch-rows`` (1: no batches, every row alone) × ``--concurrency``
+For every client × grouping (``partition``, ``replica``) × ``--batch-rows`` (1: no
+batches, every row alone) × ``--concurrency``
 (requests in flight) × ``--writers`` (batches written at once, as the app commits up to
 4): readings/s and rows/s = readings and rows (two per reading: both reading tables) /
 wall time of ``await sink.write`` of all batches, and the client's CPU per row = this
@@ -122,8 +122,7 @@ class Run:
 
 
 def configs(options: argparse.Namespace) -> list[Config]:
-    """``batch_rows=1`` is the same with either grouping: measured once; acsylla groups by
-    partition only."""
+    """``batch_rows=1`` is the same with either grouping: measured once."""
     return [
         Config(client, shape, grouping, rows, concurrency, writers)
         for client in options.clients.split(",")
@@ -132,7 +131,7 @@ def configs(options: argparse.Namespace) -> list[Config]:
         for rows in numbers(options.batch_rows)
         for concurrency in numbers(options.concurrency)
         for writers in numbers(options.writers)
-        if (rows > 1 and client == "driver") or grouping is Grouping.PARTITION
+        if rows > 1 or grouping is Grouping.PARTITION
     ]
 
 
@@ -158,7 +157,9 @@ class Clients:
         if config.client == "acsylla":
             assert self.acsylla is not None
             return self.acsylla.configured(
-                max_batch_rows=config.batch_rows, concurrency=config.concurrency
+                max_batch_rows=config.batch_rows,
+                concurrency=config.concurrency,
+                grouping=config.grouping,
             )
         return CassandraSink(
             self.session,

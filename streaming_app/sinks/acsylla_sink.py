@@ -6,9 +6,11 @@ per row (``python -m bench.cassandra_sink_bench`` measures both).
 - Statements are prepared once per INSERT; absent fields stay unset
   (:mod:`acsylla_binding`).
 - Routing is token-aware (the C++ driver sends a statement, or a batch by its first
-  statement, to a replica of its partition). Rows of the same partition go together in
-  UNLOGGED batches of at most ``max_batch_rows`` rows (one mutation on the server); the
-  others go alone. acsylla exposes no token map, so there is no grouping by replica set.
+  statement, to a replica of its partition). Rows go in UNLOGGED batches of at most
+  ``max_batch_rows`` rows grouped as the driver's sink groups them (:mod:`cassandra_packing`):
+  by replica set by default (partitions owned by the same replicas, at most 10 a batch,
+  so the coordinator applies the batch locally; the ring is read with ``cassandra-driver``
+  at open, :mod:`acsylla_replicas`), or by partition.
 - Back-pressure: at most ``concurrency`` requests in flight per sink, however many
   batches are being written at once; a batch's write returns once all its rows are in.
 - Binding runs on the event loop (it is compiled code; there is no thread hop).
@@ -33,8 +35,16 @@ from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.session import open_session
 from streaming_app.processed import ProcessedBatch
 from streaming_app.sinks.acsylla_binding import Kind, bind_values, column_kinds
+from streaming_app.sinks.acsylla_replicas import ReplicaSets
 from streaming_app.sinks.base import TransientSinkError
-from streaming_app.sinks.cassandra_rows import Insert, Write, insert_cql
+from streaming_app.sinks.cassandra_rows import (
+    MAX_PARTITIONS_PER_BATCH,
+    Grouping,
+    Insert,
+    Write,
+    chunks,
+    insert_cql,
+)
 from streaming_app.sinks.cassandra_sink import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_BATCH_ROWS,
@@ -94,21 +104,30 @@ class AcsyllaSink:
         self,
         session: Any,
         prepared: dict[Insert, Prepared],
+        replicas: ReplicaSets,
         *,
         max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS,
         concurrency: int = DEFAULT_CONCURRENCY,
+        grouping: Grouping = Grouping.REPLICA,
     ) -> None:
-        """Use :meth:`open`: it prepares the statements."""
+        """Use :meth:`open`: it prepares the statements and reads the ring."""
         if max_batch_rows < 1 or concurrency < 1:
             raise ValueError("max_batch_rows and concurrency must be at least 1")
-        self.session, self._prepared = session, prepared
-        self.max_batch_rows, self.concurrency = max_batch_rows, concurrency
+        self.session, self._prepared, self._replicas = session, prepared, replicas
+        self.max_batch_rows, self.concurrency, self.grouping = max_batch_rows, concurrency, grouping
         self._in_flight = asyncio.Semaphore(concurrency)
 
-    def configured(self, *, max_batch_rows: int, concurrency: int) -> AcsyllaSink:
+    def configured(
+        self, *, max_batch_rows: int, concurrency: int, grouping: Grouping
+    ) -> AcsyllaSink:
         """A sink with other limits over the same session (closing either closes both)."""
         return AcsyllaSink(
-            self.session, self._prepared, max_batch_rows=max_batch_rows, concurrency=concurrency
+            self.session,
+            self._prepared,
+            self._replicas,
+            max_batch_rows=max_batch_rows,
+            concurrency=concurrency,
+            grouping=grouping,
         )
 
     @classmethod
@@ -118,11 +137,12 @@ class AcsyllaSink:
         *,
         max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS,
         concurrency: int = DEFAULT_CONCURRENCY,
+        grouping: Grouping = Grouping.REPLICA,
         host_listener: Callable[[acsylla.HostListenerEvent, str], None] | None = None,
     ) -> AcsyllaSink:
         """Ensure the schema, connect, prepare; a cluster out of reach is transient.
         ``host_listener`` is told when the C++ driver sees a host go down or come up."""
-        kinds = await call_off_loop(cls.name, lambda: schema_kinds(settings))
+        kinds, replicas = await call_off_loop(cls.name, lambda: read_schema(settings))
         credentials = settings.cassandra_credentials()
         cluster = acsylla.create_cluster(
             list(settings.cassandra_hosts),
@@ -149,7 +169,14 @@ class AcsyllaSink:
             if isinstance(error, TRANSIENT_ERRORS):
                 raise transient(cls.name, error) from error
             raise
-        return cls(session, prepared, max_batch_rows=max_batch_rows, concurrency=concurrency)
+        return cls(
+            session,
+            prepared,
+            replicas,
+            max_batch_rows=max_batch_rows,
+            concurrency=concurrency,
+            grouping=grouping,
+        )
 
     async def write(self, batch: ProcessedBatch) -> None:
         """Write the batch's stored readings, events and totals; raise to have it retried."""
@@ -189,16 +216,19 @@ class AcsyllaSink:
             await self.session.execute(statement)
 
     def statements(self, writes: Iterable[Write]) -> list[tuple[bool, Any]]:
-        """(is a batch, statement): a partition's rows in UNLOGGED batches of at most
-        ``max_batch_rows``, a row alone when its partition has no other in ``writes``."""
-        partitions: dict[Hashable, list[Write]] = {}
+        """(is a batch, statement): rows grouped by partition, or by the replica set of
+        their partitions, in UNLOGGED batches of at most ``max_batch_rows`` rows and
+        :data:`MAX_PARTITIONS_PER_BATCH` partitions; a row alone where nothing shares."""
+        groups: dict[Hashable, dict[Hashable, list[Write]]] = {}
+        by_replicas = self.grouping is Grouping.REPLICA and self.max_batch_rows > 1
         for write in writes:
-            partitions.setdefault(write.partition, []).append(write)
-        statements = []
-        for rows in partitions.values():
-            for start in range(0, len(rows), self.max_batch_rows):
-                statements.append(self._statement(rows[start : start + self.max_batch_rows]))
-        return statements
+            group = self._replicas.of(write) if by_replicas else write.partition
+            groups.setdefault(group, {}).setdefault(write.partition, []).append(write)
+        return [
+            self._statement(rows)
+            for partitions in groups.values()
+            for rows in chunks(partitions.values(), self.max_batch_rows, MAX_PARTITIONS_PER_BATCH)
+        ]
 
     def _statement(self, rows: Sequence[Write]) -> tuple[bool, Any]:
         if len(rows) == 1:
@@ -220,11 +250,15 @@ def transient(sink: str, error: BaseException) -> TransientSinkError:
     return TransientSinkError(sink, f"{type(error).__name__}: {error}")
 
 
-def schema_kinds(settings: ConnectionSettings) -> dict[Insert, tuple[Kind, ...]]:
-    """Ensure the schema (``cassandra-driver``), and read how each INSERT's columns bind."""
+def read_schema(
+    settings: ConnectionSettings,
+) -> tuple[dict[Insert, tuple[Kind, ...]], ReplicaSets]:
+    """Ensure the schema (``cassandra-driver``); how each INSERT's columns bind, and the
+    ring."""
     session = open_session(settings, bind=False)
     try:
         metadata, keyspace = session.cluster.metadata, settings.cassandra_keyspace
-        return {insert: column_kinds(metadata, keyspace, insert) for insert in INSERTS}
+        kinds = {insert: column_kinds(metadata, keyspace, insert) for insert in INSERTS}
+        return kinds, ReplicaSets.read(session, keyspace, INSERTS)
     finally:
         session.cluster.shutdown()
