@@ -35,7 +35,11 @@ def run(validator: Validator, stream: list[Any]) -> list[Verdict | list[Event]]:
 
 def test_verdict_of_a_clean_reading() -> None:
     verdict = prod_settings().validator().process(reading("10:00"))
-    assert verdict == Verdict("M1", ms("10:00"), Status.ACCEPTED, Lateness.ON_TIME, ())
+    [day_so_far] = verdict.figures  # a meter's first reading opens its day's running row
+    assert (day_so_far.meter_id, day_so_far.energy_mwh, day_so_far.final) == ("M1", 0, False)
+    assert verdict == Verdict(
+        "M1", ms("10:00"), Status.ACCEPTED, Lateness.ON_TIME, (), figures=(day_so_far,)
+    )
     assert verdict.quality is Quality.ACTUAL
     assert (verdict.failed_rules, verdict.reasons, verdict.events) == ((), (), ())
 
