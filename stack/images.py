@@ -54,7 +54,9 @@ IMAGES = {
     spec.name: spec
     for spec in (
         ImageSpec("inject", ("smart_meter", "inject"), ("rich",)),
-        ImageSpec("streaming-app", ("smart_meter", "streaming_app"), ("cassandra-driver",)),
+        ImageSpec(
+            "streaming-app", ("smart_meter", "streaming_app"), ("cassandra-driver", "acsylla")
+        ),
         ImageSpec("kafka-bridge", ("smart_meter", "kafka_bridge"), ("confluent-kafka",)),
         ImageSpec(
             "spark",
