@@ -113,8 +113,11 @@ async def run_injection(
         if ground_truth:
             ground_truth.flush()
         if metrics:
-            await metrics.published(publisher.stats.readings - counted)
-            counted = publisher.stats.readings
+            # Take the count before awaiting: acks keep arriving while the metrics
+            # write, and those belong to the next call.
+            acked = publisher.stats.readings
+            await metrics.published(acked - counted)
+            counted = acked
     await _send(injector.drain(), publisher, options, summary)
     await publisher.flush()
     if metrics:
