@@ -119,3 +119,13 @@ def test_the_training_history_went_through_the_app_and_was_forecast(
     for level in ("meters", "transformers"):
         for figures in forecast[level].values():
             assert 0 < figures["mase"] < 2 and 0 < figures["rmae"] < 2, (level, figures)
+
+
+def test_the_app_rate_is_printed_beside_the_sink_limit(summary: dict[str, Any]) -> None:
+    limit = summary["sink_limit"]
+    assert limit["client"] == "acsylla" and limit["readings"] > 0
+    assert limit["rows"] in (2 * limit["readings"], 2 * limit["readings"] - 1)
+    assert limit["readings_per_s"] > 0 and summary["readings_per_s"] > 0
+    assert limit["app_over_sink_limit"] == pytest.approx(
+        summary["readings_per_s"] / limit["readings_per_s"], rel=0.01
+    )
