@@ -14,7 +14,8 @@ measures, interleaved so that the machine's load falls on every figure alike:
   raw, as prepared single-row INSERTs with ``--sink-in-flight`` requests in flight, by
   ``acsylla`` (the best client from Python: the sink limit) and by ``cassandra-driver``
   (the app's client today), into the same Cassandra and keyspace, fresh meter ids each
-  time; client and Cassandra server CPU per row (:mod:`bench.pipeline_sink`);
+  time, after a warm-up round of a quarter of the rows that is not kept; client and
+  Cassandra server CPU per row (:mod:`bench.pipeline_sink`);
 - **end to end** for every ``--per-message`` × ``--apps`` × ``--modes``: readings through
   NATS JetStream, ``--apps`` processes of ``python -m streaming_app run`` splitting the
   partitions and Cassandra, ``live`` (paced at ``--live-rate``; default: this repeat's
@@ -275,6 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sink_options = SinkOptions(connections, servers, args.sink_in_flight)
     sinks: list[SinkRun] = []
     e2e: list[E2EResult] = []
+    sink_round(sink_options, readings[: len(readings) // 4], f"w{run}", 0)  # warm-up, not kept
     for repeat in range(args.repeats):
         console.print(f"repeat {repeat + 1} of {args.repeats}")
         round_sinks = sink_round(sink_options, readings, run, repeat)
@@ -285,14 +287,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.skip_e2e:
             e2e += e2e_round(args, connections, servers, pace, console)
     ended = datetime.now(UTC)
-    cost = costs(e2e, sinks)
+    shape = max(args.per_message)  # capacity: the batched intake (a head-end's messages)
+    cost = costs([r for r in e2e if r.per_message == shape], sinks)
     needs = capacity_needs(cost, args.capacity_rates, args.utilisation)
     if figures:
         console.print(parts_table(figures))
     console.print(sink_table(sinks))
     if e2e:
         console.print(e2e_table(e2e, sinks))
-        console.print(capacity_table(needs))
+        console.print(capacity_table(needs, shape))
     console.print(f"load average at the end: {machine()['load_average']}")
     document = {
         "command": shlex.join(sys.orig_argv),
@@ -318,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "end_to_end": {"summary": e2e_summary(e2e, sinks), "runs": [r.as_dict() for r in e2e]},
         "sink_limit_acsylla_readings_per_s": Spread.of(sink_limits(sinks)).as_dict(),
-        "capacity": capacity_document(cost, needs) if e2e else None,
+        "capacity": capacity_document(cost, needs, shape) if e2e else None,
     }
     out = args.out or RESULTS / f"pipeline_bench_{started.strftime('%Y%m%dT%H%M%SZ')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -137,13 +137,15 @@ def capacity_needs(
 ) -> list[CoreNeed]:
     micros = cost.as_mapping()
     if math.isfinite(cost.cassandra_floor):
-        micros["cassandra, best client's rows"] = cost.cassandra_floor
+        micros["cassandra, acsylla's raw rows"] = cost.cassandra_floor
     return capacity(rates, {k: v for k, v in micros.items() if math.isfinite(v)}, utilisation)
 
 
-def capacity_table(needs: Sequence[CoreNeed]) -> Table:
+def capacity_table(needs: Sequence[CoreNeed], per_message: int) -> Table:
     table = Table(
-        title="Capacity: cores needed, from the measured CPU µs per reading", title_justify="left"
+        title="Capacity: cores needed, from the median CPU µs per reading of the end-to-end "
+        f"runs with {per_message} readings a message (every mode and app count)",
+        title_justify="left",
     )
     for column in ("readings/s", "component", "µs/reading", "busy cores", "cores", "arithmetic"):
         table.add_column(
@@ -206,8 +208,11 @@ def sink_summary(sinks: Sequence[SinkRun]) -> list[dict[str, Any]]:
     return summary
 
 
-def capacity_document(cost: CostPerReading, needs: Sequence[CoreNeed]) -> dict[str, Any]:
+def capacity_document(
+    cost: CostPerReading, needs: Sequence[CoreNeed], per_message: int
+) -> dict[str, Any]:
     return {
+        "from_runs_with_per_message": per_message,
         "cpu_us_per_reading": {
             "app": _plain(cost.app),
             "cassandra": _plain(cost.cassandra),

@@ -89,10 +89,10 @@ async def open_acsylla(settings: ConnectionSettings, keyspace: str | None = None
         port=settings.cassandra_port,
         username=credentials.username if credentials else None,
         password=credentials.password if credentials else None,
-        protocol_version=5,
         token_aware_routing=True,
         tcp_nodelay=True,
         request_timeout=30.0,
+        log_level="error",
     )
     return await cluster.create_session(keyspace=keyspace or settings.cassandra_keyspace)
 
