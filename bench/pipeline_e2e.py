@@ -3,24 +3,27 @@ this run, ``--apps`` processes of ``python -m streaming_app run`` (prod preset, 
 partitions split between them: process *i* of *n* owns the partitions ``p % n == i``)
 validating and storing them in Cassandra, every reading then counted back.
 
-- ``live``: the apps are up first; the readings are published paced (``rate`` readings/s,
-  0: as fast as the publisher goes) while the apps work. The window runs from the moment
-  every partition has its consumer to the last ack; latency is JetStream's publish
-  timestamp to the row's ``ingested_at`` (a sample of messages).
+- ``live``: the apps are up first (every partition has its consumer); the readings are
+  published paced (``rate`` readings/s, 0: as fast as the publisher goes) while the apps
+  work. The window runs from the first publish to the last ack; latency is JetStream's
+  publish timestamp to the row's ``ingested_at`` (a sample of messages).
 - ``catch-up``: the whole backlog is published before any app starts (meters catching
-  up after an outage); the window runs from the moment every partition has its consumer
-  to the last ack, readings acked before that moment left out of the count.
+  up after an outage); the window runs from the creation of the first partition
+  consumer (nothing is delivered before it; the app's start-up is left out) to the
+  last ack.
 
 Over the window: CPU seconds of the app processes, of the Cassandra server and of the
-NATS server (found by their listening ports), the apps' resident memory at both ends and
-at its highest, and the machine's load average (sampled with the ack floors). In
-catch-up, the NATS server's CPU while the backlog was published is added to its share.
+NATS server (found by their listening ports; sampled every :data:`TRACE_S` until the
+consumers exist, then with the ack floors every :data:`POLL_S`), the apps' resident
+memory at both ends and at its highest, and the machine's load average. In catch-up,
+the NATS server's CPU while the backlog was published is added to its share.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import signal
 import subprocess
@@ -39,8 +42,8 @@ from cassandra.concurrent import execute_concurrent_with_args
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from bench.pipeline_stats import micros_per, per_second, readings_acked
-from bench.proc_cpu import CpuWindow, Servers, cpu_seconds, rss_bytes
+from bench.pipeline_stats import micros_per, per_second
+from bench.proc_cpu import CpuTrace, Servers, cpu_seconds, rss_bytes
 from inject.fleet import Fleet, FleetConfig
 from inject.loadtest.jetstream import OutgoingMessage, plan_messages
 from smart_meter.codec import decode_message
@@ -55,7 +58,8 @@ MODES: tuple[Mode, ...] = ("live", "catch-up")
 START = datetime(2024, 1, 1, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT_ENV = "SMART_METER_APP_CASSANDRA_CLIENT"
-POLL_S = 0.25
+POLL_S = 0.2
+TRACE_S = 0.05
 LATENCY_SAMPLE = 2_000  # messages whose publish timestamps are read back (live)
 MiB = 2**20
 
@@ -139,7 +143,7 @@ class E2EResult:
     client: str
     published: int
     stored: int
-    counted: int  # readings acked inside the window
+    counted: int  # readings processed inside the window
     seconds: float
     publish_s: float
     app_cpu_s: float
@@ -280,16 +284,18 @@ async def ack_floors(js: JetStreamContext, names: E2ENames, partitions: int) -> 
 
 
 async def wait_for_consumers(
-    js: JetStreamContext, names: E2ENames, partitions: int, apps: Apps
-) -> dict[int, int]:
-    """Until every partition has its durable consumer (the apps claimed them all)."""
+    js: JetStreamContext, names: E2ENames, partitions: int, apps: Apps, trace: CpuTrace
+) -> None:
+    """Until every partition has its durable consumer (the apps claimed them all); the
+    processes' CPU sampled every :data:`TRACE_S` meanwhile."""
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         apps.check_alive()
+        trace.sample()
         floors = await ack_floors(js, names, partitions)
         if len(floors) == partitions:
-            return floors
-        await asyncio.sleep(POLL_S)
+            return
+        await asyncio.sleep(TRACE_S)
     raise RuntimeError("the apps did not open their consumers within 180 s")
 
 
@@ -313,29 +319,42 @@ async def publish(
 
 @dataclass
 class Follow:
-    """Ack floors sampled until every message is acked, with the apps' memory and the load."""
+    """Ack floors sampled until every message is acked, with the CPU of the processes, the
+    apps' memory and the load."""
 
     js: JetStreamContext
     names: E2ENames
     partitions: int
     apps: Apps
-    window: CpuWindow
+    trace: CpuTrace
     samples: list[tuple[float, dict[int, int]]] = field(default_factory=list)
     rss_peak: int = 0
 
     async def until(self, done: Callable[[dict[int, int]], bool]) -> None:
         while True:
             floors = await ack_floors(self.js, self.names, self.partitions)
+            self.trace.sample()
             self.samples.append((time.time(), floors))
             self.rss_peak = max(self.rss_peak, self.apps.rss())
-            self.window.sample_load()
             if done(floors):
                 return
             self.apps.check_alive()
             await asyncio.sleep(POLL_S)
 
-    def acked_at(self, partition: int, seq: int) -> float | None:
-        return next((t for t, floors in self.samples if floors.get(partition, 0) >= seq), None)
+
+async def first_consumer_created(js: JetStreamContext, names: E2ENames, partitions: int) -> float:
+    """When the first partition consumer was created (server clock, this machine's):
+    nothing is delivered before it."""
+    created: list[float] = []
+    for partition in range(partitions):
+        info = await js.consumer_info(names.stream, f"{names.durable_prefix}-p{partition}")
+        when: object = info.created
+        if isinstance(when, str):
+            when = datetime.fromisoformat(when.replace("Z", "+00:00"))
+        if not isinstance(when, datetime):
+            raise RuntimeError(f"consumer p{partition} has no creation time: {when!r}")
+        created.append(when.timestamp())
+    return min(created)
 
 
 async def end_to_end(
@@ -376,18 +395,16 @@ async def _run(
         backlog_nats_s = sum(cpu_seconds(p) for p in nats_pid) - nats_before
     apps = Apps(names, options, partitions)
     try:
-        await wait_for_consumers(js, names, partitions, apps)
-        window = CpuWindow(
+        trace = CpuTrace(
             {
                 "app": apps.pids,
                 "cassandra": [servers.cassandra] if servers.cassandra is not None else [],
                 "nats": nats_pid,
             }
         )
-        follow = Follow(js, names, partitions, apps, window)
-        window.start()
-        t0, rss_start = time.time(), apps.rss()
-        floors_t0 = await ack_floors(js, names, partitions)
+        await wait_for_consumers(js, names, partitions, apps, trace)
+        follow = Follow(js, names, partitions, apps, trace)
+        rss_start = apps.rss()
         highest: dict[int, int] = {}
         if seqs:
             _note_highest(highest, message_partitions, seqs)
@@ -395,21 +412,21 @@ async def _run(
         def all_acked(floors: dict[int, int]) -> bool:
             return bool(highest) and all(floors.get(p, 0) >= s for p, s in highest.items())
 
-        following = asyncio.create_task(follow.until(all_acked))
         if options.mode == "live":
-            began = time.monotonic()
+            trace.sample()
+            t0 = time.time()
+            following = asyncio.create_task(follow.until(all_acked))
             seqs = await publish(js, messages, options.rate_per_s)
-            publish_s = time.monotonic() - began
+            publish_s = time.time() - t0
             _note_highest(highest, message_partitions, seqs)
+        else:
+            t0 = await first_consumer_created(js, names, partitions)
+            following = asyncio.create_task(follow.until(all_acked))
         await asyncio.wait_for(following, options.timeout_s)
-        spent = window.stop()
+        spent = trace.spent_since(t0)
         rss_end = apps.rss()
     finally:
         apps.stop()
-    triples = [
-        (p, s, m.readings) for p, s, m in zip(message_partitions, seqs, messages, strict=True)
-    ]
-    already = readings_acked(floors_t0, triples) if options.mode == "catch-up" else 0
     ingested = _stored(connections, options.keyspace, readings)
     to_ingested: list[float] = []
     if options.mode == "live":
@@ -421,16 +438,16 @@ async def _run(
         client=options.client,
         published=len(readings),
         stored=len(ingested.keys() & {r.key for r in readings}),
-        counted=len(readings) - already,
+        counted=len(readings),
         seconds=follow.samples[-1][0] - t0,
         publish_s=publish_s,
         app_cpu_s=spent["app"],
-        cassandra_cpu_s=spent["cassandra"] if servers.cassandra is not None else float("nan"),
-        nats_cpu_s=spent["nats"] + backlog_nats_s if nats_pid else float("nan"),
+        cassandra_cpu_s=spent["cassandra"] if servers.cassandra is not None else math.nan,
+        nats_cpu_s=spent["nats"] + backlog_nats_s if nats_pid else math.nan,
         rss_start=rss_start,
         rss_end=rss_end,
         rss_peak=max(follow.rss_peak, rss_start, rss_end),
-        load=window.load,
+        load=trace.load,
         pace=options.rate_per_s if options.mode == "live" else 0.0,
         to_ingested_ms=to_ingested,
     )

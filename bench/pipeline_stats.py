@@ -112,9 +112,3 @@ def capacity(
         for rate in rates
         for component, micros in micros_per_reading.items()
     ]
-
-
-def readings_acked(floors: Mapping[int, int], messages: Sequence[tuple[int, int, int]]) -> int:
-    """Readings in messages at or below each partition's ack floor; ``messages`` are
-    (partition, stream sequence, readings) of every published message."""
-    return sum(count for partition, seq, count in messages if floors.get(partition, 0) >= seq)

@@ -12,11 +12,12 @@ import psutil
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (0 once it has gone)."""
+    """User + system CPU seconds of a process so far (NaN once it has gone: a server
+    restarted in the window has no meaningful figure)."""
     try:
         times = psutil.Process(pid).cpu_times()
     except psutil.Error:
-        return 0.0
+        return float("nan")
     return times.user + times.system
 
 
@@ -84,7 +85,7 @@ class CpuWindow:
         now = self._totals()
         self.wall_s = time.monotonic() - self._t0
         self.sample_load()
-        self.spent = {name: now[name] - self.began.get(name, 0.0) for name in now}
+        self.spent = {name: now[name] - self.began.get(name, float("nan")) for name in now}
         return self.spent
 
     @property
@@ -109,3 +110,33 @@ def machine() -> dict[str, object]:
 
 def all_alive(pids: Iterable[int]) -> bool:
     return all(psutil.pid_exists(pid) for pid in pids)
+
+
+@dataclass
+class CpuTrace:
+    """CPU seconds of named processes sampled over time (wall clock), so that a window can
+    start at a moment known only afterwards (a consumer's creation time on the server)."""
+
+    pids: Mapping[str, Sequence[int]]
+    samples: list[tuple[float, dict[str, float]]] = field(default_factory=list)
+    loads: list[float] = field(default_factory=list)
+
+    def sample(self) -> dict[str, float]:
+        totals = {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in self.pids.items()}
+        self.samples.append((time.time(), totals))
+        self.loads.append(os.getloadavg()[0])
+        return totals
+
+    def at(self, when: float) -> dict[str, float]:
+        """The last sample taken at or before ``when`` (the first if none was)."""
+        before = [totals for at, totals in self.samples if at <= when]
+        return before[-1] if before else self.samples[0][1]
+
+    def spent_since(self, when: float) -> dict[str, float]:
+        """CPU seconds from ``when`` to the last sample (NaN for a process that vanished)."""
+        start, end = self.at(when), self.samples[-1][1]
+        return {name: end[name] - start[name] for name in end}
+
+    @property
+    def load(self) -> float:
+        return sum(self.loads) / len(self.loads) if self.loads else float("nan")

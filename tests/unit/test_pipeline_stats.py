@@ -15,8 +15,8 @@ from bench.pipeline_stats import (
     micros_per,
     per_second,
     ratio,
-    readings_acked,
 )
+from bench.proc_cpu import CpuTrace
 from smart_meter.storage.insert_limit import READING_TABLES
 from streaming_app.sinks.cassandra_readings import BY_METER_KEY, BY_TRANSFORMER_KEY, FLAG_COLUMNS
 
@@ -68,13 +68,6 @@ def test_capacity_refuses_a_utilisation_outside_zero_to_one() -> None:
     assert CoreNeed("x", 1.0, math.nan, 0.7).cores == 0
 
 
-def test_readings_acked_counts_messages_at_or_below_each_floor() -> None:
-    messages = [(0, 1, 100), (1, 2, 100), (0, 3, 50), (1, 4, 1)]
-    assert readings_acked({0: 3, 1: 2}, messages) == 250
-    assert readings_acked({0: 1}, messages) == 100
-    assert readings_acked({}, messages) == 0
-
-
 def test_partitions_are_split_round_robin_between_the_apps() -> None:
     assert split_partitions(16, 1) == [list(range(16))]
     four = split_partitions(16, 4)
@@ -89,3 +82,11 @@ def test_the_sink_limit_writes_the_columns_the_app_writes() -> None:
         "readings_by_meter_day": BY_METER_KEY + FLAG_COLUMNS,
         "readings_by_transformer_day": BY_TRANSFORMER_KEY + FLAG_COLUMNS,
     }
+
+
+def test_a_cpu_trace_starts_its_window_at_a_moment_known_afterwards() -> None:
+    trace = CpuTrace({"app": []})
+    trace.samples = [(10.0, {"app": 1.0}), (10.5, {"app": 1.2}), (12.0, {"app": 3.0})]
+    assert trace.at(10.7) == {"app": 1.2}
+    assert trace.at(9.0) == {"app": 1.0}
+    assert trace.spent_since(10.7) == {"app": pytest.approx(1.8)}
