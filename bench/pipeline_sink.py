@@ -27,6 +27,8 @@ from smart_meter.storage.insert_limit import (
 )
 from smart_meter.storage.session import open_session
 
+REQUEST_TIMEOUT_S = 30.0
+
 
 @dataclass(frozen=True)
 class SinkRun:
@@ -116,6 +118,7 @@ def driver_run(options: SinkOptions, readings: Sequence[Reading], now_ms: int) -
     """The same rows through cassandra-driver's ``execute_concurrent`` (prepared, unset
     for absent values), ``min(in_flight, 128)`` in flight (the driver's useful most)."""
     session = open_session(options.connections)
+    session.default_timeout = REQUEST_TIMEOUT_S  # as acsylla's: a loaded server is slow
     try:
         prepared = {
             table: _driver_prepare(session, table, columns)
