@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cassandra.cluster import EXEC_PROFILE_DEFAULT
 from cassandra.concurrent import execute_concurrent
 from cassandra.query import UNSET_VALUE
 
@@ -118,7 +119,8 @@ def driver_run(options: SinkOptions, readings: Sequence[Reading], now_ms: int) -
     """The same rows through cassandra-driver's ``execute_concurrent`` (prepared, unset
     for absent values), ``min(in_flight, 128)`` in flight (the driver's useful most)."""
     session = open_session(options.connections)
-    session.default_timeout = REQUEST_TIMEOUT_S  # as acsylla's: a loaded server is slow
+    # as long as acsylla's: a loaded server is slow
+    session.get_execution_profile(EXEC_PROFILE_DEFAULT).request_timeout = REQUEST_TIMEOUT_S
     try:
         prepared = {
             table: _driver_prepare(session, table, columns)
