@@ -1,9 +1,10 @@
-"""Write throughput of :class:`CassandraSink`: single statements vs UNLOGGED batches
-grouped by partition or by replica set.
+"""Write throughput and client CPU of the streaming app's Cassandra sinks, one per client
+(``cassandra-driver``: :class:`CassandraSink`; ``acsylla``: :class:`AcsyllaSink`): single
+statements vs UNLOGGED batches grouped by partition or by replica set.
 
     python -m bench.cassandra_sink_bench [--readings 24000] [--batch 1024]
-        [--batch-rows 1,10,16,32] [--concurrency 64] [--writers 1,4] [--repeats 3]
-        [--keyspace smart_meter_bench]
+        [--clients driver,acsylla] [--batch-rows 1,10,16,32] [--concurrency 64]
+        [--writers 1,4] [--repeats 3] [--keyspace smart_meter_bench]
 
 Two shapes of :class:`ProcessedBatch` (half-hourly readings, ``--batch`` readings each,
 32 meters per transformer, every reading accepted):
@@ -13,18 +14,21 @@ Two shapes of :class:`ProcessedBatch` (half-hourly readings, ``--batch`` reading
 - ``catch-up``: whole days of few meters per batch, as after an outage or a replay
   (a meter-day partition gets 48 rows).
 
-For every grouping (``partition``, ``replica``) × ``--batch-rows`` (1: no batches, every
-row alone through ``execute_concurrent``) × ``--concurrency`` (requests in flight) ×
-``--writers`` (batches written at once, as the app commits up to 4), readings/s =
-readings / wall time of ``await sink.write`` of all batches (two rows per reading: both
-reading tables). Rows go to ``--keyspace`` (the platform's schema), never the platform's own;
-every configuration writes fresh meter ids.
+For every client × grouping (``partition``, ``replica``) × ``--batch-rows`` (1: no
+batches, every row alone) × ``--concurrency``
+(requests in flight) × ``--writers`` (batches written at once, as the app commits up to
+4): readings/s and rows/s = readings and rows (two per reading: both reading tables) /
+wall time of ``await sink.write`` of all batches, and the client's CPU per row = this
+process's CPU time over the same span (every thread: the driver's event loop and worker
+threads, the C++ driver's I/O thread) / rows. Rows go to ``--keyspace`` (the platform's
+schema), never the platform's own; every configuration writes fresh meter ids.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 import uuid
@@ -40,9 +44,11 @@ from smart_meter.storage.session import open_session
 from streaming_app.processed import CheckedReading, ProcessedBatch
 from streaming_app.rules.engine import Status, Verdict
 from streaming_app.rules.events import Lateness
-from streaming_app.sinks.base import TransientSinkError
+from streaming_app.sinks.acsylla_sink import AcsyllaSink
+from streaming_app.sinks.base import Sink, TransientSinkError
 from streaming_app.sinks.cassandra_rows import Grouping
 from streaming_app.sinks.cassandra_sink import CassandraSink
+from streaming_app.sinks.cassandra_writes import batch_writes
 
 START = datetime(2030, 6, 1, tzinfo=UTC)
 INTERVAL = timedelta(minutes=30)
@@ -90,6 +96,7 @@ SHAPES = {"live": live, "catch-up": catch_up}
 
 @dataclass(frozen=True)
 class Config:
+    client: str
     shape: str
     grouping: Grouping
     batch_rows: int
@@ -98,15 +105,27 @@ class Config:
 
     def label(self) -> str:
         return (
-            f"{self.shape:<9} {self.grouping.value:<9} batch_rows={self.batch_rows:<3}"
-            f" concurrency={self.concurrency:<4} writers={self.writers}"
+            f"{self.client:<7} {self.shape:<9} {self.grouping.value:<9} "
+            f"batch_rows={self.batch_rows:<3} concurrency={self.concurrency:<4} "
+            f"writers={self.writers}"
         )
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a configuration: readings and rows written, wall and CPU seconds."""
+
+    readings: int
+    rows: int
+    seconds: float
+    cpu_s: float
 
 
 def configs(options: argparse.Namespace) -> list[Config]:
     """``batch_rows=1`` is the same with either grouping: measured once."""
     return [
-        Config(shape, grouping, rows, concurrency, writers)
+        Config(client, shape, grouping, rows, concurrency, writers)
+        for client in options.clients.split(",")
         for shape in SHAPES
         for grouping in Grouping
         for rows in numbers(options.batch_rows)
@@ -116,7 +135,7 @@ def configs(options: argparse.Namespace) -> list[Config]:
     ]
 
 
-async def write_all(sink: CassandraSink, batches: Sequence[ProcessedBatch], writers: int) -> None:
+async def write_all(sink: Sink, batches: Sequence[ProcessedBatch], writers: int) -> None:
     """``writers`` tasks take the batches in turn, like the app's commits in flight."""
     queue = iter(batches)
 
@@ -127,35 +146,65 @@ async def write_all(sink: CassandraSink, batches: Sequence[ProcessedBatch], writ
     await asyncio.gather(*(writer() for _ in range(writers)))
 
 
-async def measure(session: Session, config: Config, readings: int, batch: int) -> float:
-    """Readings per second of the sink writing fresh batches of this shape."""
-    sink = CassandraSink(
-        session,
-        max_batch_rows=config.batch_rows,
-        concurrency=config.concurrency,
-        grouping=config.grouping,
-    )
+@dataclass(frozen=True)
+class Clients:
+    """One connection per client, shared by every configuration."""
+
+    session: Session
+    acsylla: AcsyllaSink | None
+
+    def sink(self, config: Config) -> Sink:
+        if config.client == "acsylla":
+            assert self.acsylla is not None
+            return self.acsylla.configured(
+                max_batch_rows=config.batch_rows,
+                concurrency=config.concurrency,
+                grouping=config.grouping,
+            )
+        return CassandraSink(
+            self.session,
+            max_batch_rows=config.batch_rows,
+            concurrency=config.concurrency,
+            grouping=config.grouping,
+        )
+
+
+async def measure(clients: Clients, config: Config, readings: int, batch: int) -> Run:
+    """The sink of ``config`` writing fresh batches of its shape."""
+    sink = clients.sink(config)
     prefix = f"B{uuid.uuid4().hex[:6]}-"
     now_ms = time.time_ns() // 1_000_000
     groups = SHAPES[config.shape](readings, batch, prefix)
     batches = [ProcessedBatch(0, now_ms, tuple(group)) for group in groups]
     count = sum(len(batch.readings) for batch in batches)
-    began = time.perf_counter()
+    rows = sum(len(batch_writes(batch)) for batch in batches)
+    began, cpu_began = time.perf_counter(), time.process_time()
     await write_all(sink, batches, config.writers)
-    return count / (time.perf_counter() - began)
+    return Run(count, rows, time.perf_counter() - began, time.process_time() - cpu_began)
 
 
 async def measure_through_outages(
-    session: Session, config: Config, options: argparse.Namespace
-) -> float:
+    clients: Clients, config: Config, options: argparse.Namespace
+) -> Run:
     """:func:`measure`, run again from scratch when Cassandra was away meanwhile (other
     tests on a shared stack may stop it): a run that saw an outage measures the outage."""
     while True:
         try:
-            return await measure(session, config, options.readings, options.batch)
+            return await measure(clients, config, options.readings, options.batch)
         except TransientSinkError as error:
             print(f"  ({config.label()}: {error.reason[:60]}...; measuring again)", flush=True)
             await asyncio.sleep(OUTAGE_PAUSE_S)
+
+
+def summary(runs: Sequence[Run]) -> str:
+    """Median readings/s, rows/s (min-max) and client CPU µs per row."""
+    rows_per_s = sorted(run.rows / run.seconds for run in runs)
+    readings_per_s = statistics.median(run.readings / run.seconds for run in runs)
+    cpu_us = statistics.median(run.cpu_s / run.rows * 1e6 for run in runs)
+    return (
+        f"{readings_per_s:>9,.0f} readings/s  {statistics.median(rows_per_s):>9,.0f} rows/s "
+        f"({rows_per_s[0]:,.0f}-{rows_per_s[-1]:,.0f})  {cpu_us:6.1f} µs CPU/row"
+    )
 
 
 def numbers(text: str) -> list[int]:
@@ -165,18 +214,29 @@ def numbers(text: str) -> list[int]:
 async def main(options: argparse.Namespace) -> None:
     connections = ConnectionSettings(cassandra_keyspace=options.keyspace)
     session = open_session(connections)
-    print(f"CassandraSink into {options.keyspace}: {options.readings:,} readings a run,")
+    wanted = options.clients.split(",")
+    acsylla = await AcsyllaSink.open(connections) if "acsylla" in wanted else None
+    clients = Clients(session, acsylla)
+    one, five, fifteen = os.getloadavg()
+    print(f"Cassandra sinks ({', '.join(wanted)}) into {options.keyspace}: ", end="")
+    print(f"{options.readings:,} readings a run, {os.cpu_count()} CPUs, ", end="")
+    print(f"load average {one:.2f} {five:.2f} {fifteen:.2f}")
     print(f"median of {options.repeats} runs interleaved across configurations")
     try:
-        warm_up = Config("live", Grouping.REPLICA, 16, 32, 1)
-        await measure(session, warm_up, 2 * options.batch, options.batch)
-        rates: dict[Config, list[float]] = {config: [] for config in configs(options)}
+        for client in wanted:
+            warm_up = Config(client, "live", Grouping.PARTITION, 16, 32, 1)
+            await measure(clients, warm_up, 2 * options.batch, options.batch)
+        runs: dict[Config, list[Run]] = {config: [] for config in configs(options)}
         for _ in range(options.repeats):
-            for config, runs in rates.items():
-                runs.append(await measure_through_outages(session, config, options))
-        for config, runs in rates.items():
-            print(f"{config.label()}  {statistics.median(runs):>9,.0f} readings/s", flush=True)
+            for config, done in runs.items():
+                done.append(await measure_through_outages(clients, config, options))
+        for config, done in runs.items():
+            print(f"{config.label()}  {summary(done)}", flush=True)
+        one, five, fifteen = os.getloadavg()
+        print(f"load average at the end: {one:.2f} {five:.2f} {fifteen:.2f}")
     finally:
+        if acsylla is not None:
+            await acsylla.close()
         session.cluster.shutdown()
 
 
@@ -184,6 +244,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readings", type=int, default=24_000, help="per configuration")
     parser.add_argument("--batch", type=int, default=1024, help="readings per ProcessedBatch")
+    parser.add_argument("--clients", default="driver,acsylla", help="driver, acsylla or both")
     parser.add_argument("--batch-rows", default="1,10,16,32", help="max rows per batch")
     parser.add_argument("--concurrency", default="64", help="requests in flight")
     parser.add_argument("--writers", default="1,4", help="batches written at once")

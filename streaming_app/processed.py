@@ -51,7 +51,7 @@ class ProcessedBatch:
     events: tuple[Event, ...] = ()  # validator findings and timer expiries, in order
     dead_letters: tuple[DeadLetter, ...] = ()
     watermark_ms: int | None = None
-    totals: tuple[DayTotals, ...] = ()  # days the batch ended, then each meter's day so far
+    totals: tuple[DayTotals, ...] = ()  # days the batch ended, days so far (when due)
     pending_messages: int | None = None  # left in the partition's consumer after the batch
     sink_retries: int = 0  # the replica's sink retries so far, before this batch
 

@@ -34,6 +34,7 @@ from smart_meter.subjects import READINGS_PREFIX, READINGS_STREAM, ReadingsDesti
 from streaming_app.validation import PRESETS, ValidationSettings
 
 CONFIG_FILE_ENV = "SMART_METER_APP_CONFIG_FILE"
+CassandraClient = Literal["acsylla", "driver"]
 _config_file: ContextVar[Path | None] = ContextVar("_config_file", default=None)
 _NAME = r"^[A-Za-z0-9_-]+$"  # safe as a KV key token, consumer name and bucket name
 
@@ -77,6 +78,11 @@ class AppSettings(BaseSettings):
     idle_exit_s: float | None = Field(default=None, description="exit after this long idle")
     publish_findings: bool = Field(
         default=False, description="audit trail: every finding on meter.findings.<type>"
+    )
+    cassandra_client: CassandraClient = Field(
+        default="acsylla",
+        description="the Cassandra sink's client: acsylla (the DataStax C++ driver) or "
+        "cassandra-driver; the same rows either way",
     )
 
     @field_validator("partitions", mode="before")

@@ -2,7 +2,9 @@
 
 ``expected_totals(readings)`` maps (meter, day) to the figures of a ``meter_totals_by_day``
 row (:data:`FIGURES`): the final figures of every day a later reading ended, and each
-meter's day in progress. Meant for clean streams, where every reading counts.
+meter's day in progress as it stood after the last reading that began an hour of event
+time (the app writes the day so far at most once an hour of event time, by default).
+Meant for clean streams, where every reading counts.
 :func:`stored_row` reads a row of the table back in the same terms.
 """
 
@@ -50,24 +52,29 @@ def figures(totals: DayTotals) -> tuple[Any, ...]:
     return tuple(getattr(totals, name) for name in FIGURES)
 
 
-def expected_totals(readings: Iterable[Reading]) -> Expected:
-    """The figures of each meter-day, from the default tariff in UTC days."""
-    totals, rows, meters = TotalsTable(load_tariff()), {}, set()
+def expected_totals(readings: Iterable[Reading], running_every_min: int = 60) -> Expected:
+    """The figures of each meter-day, from the default tariff in UTC days: the rows as the
+    app writes them, in reading order, the last write of each key kept."""
+    totals, rows = TotalsTable(load_tariff()), {}
+    slot_ms = running_every_min * 60_000
     for reading in readings:
-        meters.add(reading.meter_id)
+        before = totals.totals(reading.meter_id)
+        before_ms = None if before is None else before.last_ts_ms
         for closed in totals.add_reading(reading):
             if isinstance(closed, DayTotals):
                 rows[(closed.meter_id, closed.day)] = (
                     closed.energy_mwh, closed.cost, closed.half_hours, closed.month_mwh,
                     closed.month_cost, True,
                 )  # fmt: skip
-    for meter_id in meters:
-        state = totals.totals(meter_id)
-        assert state is not None
-        rows[(meter_id, state.day)] = (
-            state.day_mwh, state.day_cost, tuple(sorted(state.half_hours_mwh.items())),
-            state.month_mwh, state.month_cost, False,
-        )  # fmt: skip
+        state = totals.totals(reading.meter_id)
+        assert state is not None and state.last_ts_ms is not None
+        if state.last_ts_ms != before_ms and (
+            before_ms is None or slot_ms == 0 or state.last_ts_ms // slot_ms != before_ms // slot_ms
+        ):
+            rows[(reading.meter_id, state.day)] = (
+                state.day_mwh, state.day_cost, tuple(sorted(state.half_hours_mwh.items())),
+                state.month_mwh, state.month_cost, False,
+            )  # fmt: skip
     return rows
 
 

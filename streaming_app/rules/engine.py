@@ -70,7 +70,7 @@ class Verdict:
     lateness: Lateness
     findings: tuple[Finding, ...]
     quality: Quality = Quality.ACTUAL
-    figures: tuple[Any, ...] = ()  # what the aggregators closed (a day's final totals)
+    figures: tuple[Any, ...] = ()  # the aggregators': a day's final totals, a day so far
 
     @property
     def failed_rules(self) -> tuple[str, ...]:

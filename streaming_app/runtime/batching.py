@@ -6,10 +6,11 @@ watermark has passed fire right after the reading that moved it, so where a batc
 changes nothing. Nothing is validated twice: a message at or below the newest stream
 sequence already validated is a redelivery and is skipped whole (after a restore, that
 is the checkpoint), and so are readings of meters whose saved state is ahead of it.
-The batch carries running totals apart from its events: the days its readings ended
-(the aggregators' figures) and each changed meter's day so far, once per meter rather
-than once per reading. The result also carries what the state store must save: the
-changed meters' states, the meters evicted as idle, and the new checkpoint.
+The batch carries running totals apart from its events: the aggregators' figures (the
+days its readings ended, and a meter's day so far at most once per slot of event time,
+see :mod:`streaming_app.totals.aggregator`). The result also carries what the state
+store must save: the changed meters' states, the meters evicted as idle, and the new
+checkpoint.
 """
 
 from __future__ import annotations
@@ -122,7 +123,6 @@ class BatchBuilder:
     def _finish(self, draft: Draft, received_ms: int, evict: bool = False) -> Built:
         """The batch, the changed states, the evicted meters and the new checkpoint."""
         evicted = self._evict() if evict else ()
-        draft.totals.extend(self.validator.running(sorted(draft.changed)))
         return self._built(draft, received_ms, evicted, draft.last_seq)
 
     def committed(self, built: Built) -> None:

@@ -9,7 +9,8 @@ from contextlib import suppress
 
 from smart_meter.settings import ConnectionSettings
 from streaming_app.runtime.commit import Backoff
-from streaming_app.settings import AppSettings
+from streaming_app.settings import AppSettings, CassandraClient
+from streaming_app.sinks.acsylla_sink import AcsyllaSink
 from streaming_app.sinks.base import Sink, TransientSinkError
 from streaming_app.sinks.cassandra_sink import CassandraSink
 from streaming_app.sinks.metrics_sink import MetricsSink
@@ -24,7 +25,7 @@ def sink_openers(settings: AppSettings, connections: ConnectionSettings) -> list
     """How to open each sink of the app."""
 
     async def cassandra() -> Sink:
-        return await CassandraSink.open(connections)
+        return await open_cassandra_sink(settings.cassandra_client, connections)
 
     async def nats_events() -> Sink:
         return await NatsSink.connect(
@@ -43,6 +44,13 @@ def sink_openers(settings: AppSettings, connections: ConnectionSettings) -> list
         )
 
     return [cassandra, nats_events, metrics]
+
+
+async def open_cassandra_sink(client: CassandraClient, connections: ConnectionSettings) -> Sink:
+    """The Cassandra sink over ``client``: the same rows either way."""
+    if client == "acsylla":
+        return await AcsyllaSink.open(connections)
+    return await CassandraSink.open(connections)
 
 
 async def open_with_retry(opener: SinkOpener, backoff: Backoff, stop: asyncio.Event) -> Sink | None:

@@ -10,29 +10,20 @@ the reading that filled it); the gap stays visible as history, with ``open = fal
 
 from __future__ import annotations
 
-from cassandra.cluster import Session
-
 from streaming_app.catalogue import CATALOGUE, latest_by_key, route_of
 from streaming_app.processed import ProcessedBatch
-from streaming_app.sinks.cassandra_rows import Write, prepare
+from streaming_app.sinks.cassandra_rows import Insert, Write
+
+EVENT_INSERTS = tuple(Insert(table, columns) for table, columns in CATALOGUE.table_layouts())
 
 
-class EventsWriter:
-    """Builds the event rows of a batch."""
-
-    def __init__(self, session: Session) -> None:
-        self._statements = {
-            (table, columns): prepare(session, table, columns)
-            for table, columns in CATALOGUE.table_layouts()
-        }
-
-    def writes(self, batch: ProcessedBatch) -> list[Write]:
-        """The rows of the batch's events, the superseded ones left out."""
-        routed = [(event, route_of(event)) for event in latest_by_key(batch.events)]
-        keeping = any(route.keeps_reading and route.routed(event) for event, route in routed)
-        rejected = batch.rejected_by_key() if keeping else {}
-        return [
-            Write(self._statements[(row.table, row.columns)], row.values, row.partition)
-            for event, route in routed
-            for row in route.rows(event, route.reading_of(event, rejected))
-        ]
+def event_writes(batch: ProcessedBatch) -> list[Write]:
+    """The rows of the batch's events, the superseded ones left out."""
+    routed = [(event, route_of(event)) for event in latest_by_key(batch.events)]
+    keeping = any(route.keeps_reading and route.routed(event) for event, route in routed)
+    rejected = batch.rejected_by_key() if keeping else {}
+    return [
+        Write(Insert(row.table, row.columns), row.values, row.partition)
+        for event, route in routed
+        for row in route.rows(event, route.reading_of(event, rejected))
+    ]

@@ -11,18 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from cassandra.cluster import Session
-
 from smart_meter.storage.binding import unset_if_none
 from streaming_app.processed import CheckedReading, ProcessedBatch
 from streaming_app.rules.engine import Status
 from streaming_app.rules.events import DuplicateEvent
-from streaming_app.sinks.cassandra_rows import (
-    DAY_MS,
-    Write,
-    day_of,
-    prepare,
-)
+from streaming_app.sinks.cassandra_rows import DAY_MS, Insert, Write, day_of
 
 FLAG_COLUMNS = (
     "seq",
@@ -40,6 +33,8 @@ FLAG_COLUMNS = (
 )
 BY_METER_KEY = ("meter_id", "day", "ts", "transformer_id")
 BY_TRANSFORMER_KEY = ("transformer_id", "day", "meter_id", "ts")
+BY_METER = Insert("readings_by_meter_day", BY_METER_KEY + FLAG_COLUMNS)
+BY_TRANSFORMER = Insert("readings_by_transformer_day", BY_TRANSFORMER_KEY + FLAG_COLUMNS)
 _STORED_STATUSES = frozenset({Status.ACCEPTED, Status.FLAGGED})
 
 
@@ -71,34 +66,24 @@ def flag_values(checked: CheckedReading, ingested_at_ms: int) -> tuple[Any, ...]
     )
 
 
-class ReadingsWriter:
-    """Builds the reading rows of a batch, for ``readings_by_meter_day`` and by transformer."""
+def reading_writes(batch: ProcessedBatch) -> list[Write]:
+    """The reading rows of a batch: two per stored reading with a transformer, one without."""
+    writes: list[Write] = []
+    for checked in batch.readings:
+        if is_stored(checked):
+            writes.extend(_reading_writes(checked, batch.processed_ms))
+    return writes
 
-    def __init__(self, session: Session) -> None:
-        self._by_meter = prepare(session, "readings_by_meter_day", BY_METER_KEY + FLAG_COLUMNS)
-        self._by_transformer = prepare(
-            session, "readings_by_transformer_day", BY_TRANSFORMER_KEY + FLAG_COLUMNS
-        )
 
-    def writes(self, batch: ProcessedBatch) -> list[Write]:
-        """Two writes per stored reading with a transformer, one without."""
-        writes: list[Write] = []
-        for checked in batch.readings:
-            if is_stored(checked):
-                writes.extend(self._reading_writes(checked, batch.processed_ms))
-        return writes
-
-    def _reading_writes(self, checked: CheckedReading, ingested_at_ms: int) -> list[Write]:
-        reading = checked.reading
-        ts_ms, meter_id = checked.verdict.ts_ms, reading.meter_id
-        day_index, day = ts_ms // DAY_MS, day_of(ts_ms)
-        flags = flag_values(checked, ingested_at_ms)
-        transformer_id = reading.grid.transformer_id if reading.grid else None
-        by_meter = (meter_id, day, ts_ms, unset_if_none(transformer_id), *flags)
-        writes = [Write(self._by_meter, by_meter, ("m", meter_id, day_index))]
-        if transformer_id is not None:
-            by_transformer = (transformer_id, day, meter_id, ts_ms, *flags)
-            writes.append(
-                Write(self._by_transformer, by_transformer, ("t", transformer_id, day_index))
-            )
-        return writes
+def _reading_writes(checked: CheckedReading, ingested_at_ms: int) -> list[Write]:
+    reading = checked.reading
+    ts_ms, meter_id = checked.verdict.ts_ms, reading.meter_id
+    day_index, day = ts_ms // DAY_MS, day_of(ts_ms)
+    flags = flag_values(checked, ingested_at_ms)
+    transformer_id = reading.grid.transformer_id if reading.grid else None
+    by_meter = (meter_id, day, ts_ms, unset_if_none(transformer_id), *flags)
+    writes = [Write(BY_METER, by_meter, ("m", meter_id, day_index))]
+    if transformer_id is not None:
+        by_transformer = (transformer_id, day, meter_id, ts_ms, *flags)
+        writes.append(Write(BY_TRANSFORMER, by_transformer, ("t", transformer_id, day_index)))
+    return writes

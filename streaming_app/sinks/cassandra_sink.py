@@ -1,7 +1,7 @@
-"""The Cassandra sink: readings with their flags, the events and the running totals of a
-batch, idempotently.
+"""The Cassandra sink over ``cassandra-driver``: readings with their flags, the events and
+the running totals of a batch (:mod:`cassandra_writes`), idempotently.
 
-Rows are bound, grouped by replica set (or by partition, see :mod:`cassandra_rows`) into
+Rows are bound, grouped by replica set (or by partition, see :mod:`cassandra_packing`) into
 UNLOGGED batches of at most ``max_batch_rows`` rows, and sent with at most
 ``concurrency`` requests in flight by the driver's ``execute_concurrent``. Grouping by
 replica set is the default because the common live batch holds one reading per meter,
@@ -30,10 +30,9 @@ from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.session import open_session
 from streaming_app.processed import ProcessedBatch
 from streaming_app.sinks.base import TransientSinkError
-from streaming_app.sinks.cassandra_events import EventsWriter
-from streaming_app.sinks.cassandra_readings import ReadingsWriter
-from streaming_app.sinks.cassandra_rows import Grouping, pack_statements
-from streaming_app.sinks.cassandra_totals import TotalsWriter
+from streaming_app.sinks.cassandra_packing import pack_statements, prepare
+from streaming_app.sinks.cassandra_rows import Grouping
+from streaming_app.sinks.cassandra_writes import INSERTS, batch_writes
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     NoHostAvailable,
@@ -84,9 +83,7 @@ class CassandraSink:
         self.concurrency = concurrency
         self.grouping = grouping
         self._owns_session = owns_session
-        self._readings = ReadingsWriter(session)
-        self._events = EventsWriter(session)
-        self._totals = TotalsWriter(session)
+        self._prepared = prepare(session, INSERTS)
 
     @classmethod
     async def open(
@@ -121,11 +118,13 @@ class CassandraSink:
 
     def write_blocking(self, batch: ProcessedBatch) -> int:
         """The same, in the calling thread; returns the number of rows written."""
-        writes = (
-            self._readings.writes(batch) + self._events.writes(batch) + self._totals.writes(batch)
-        )
+        writes = batch_writes(batch)
         statements = pack_statements(
-            self.session, writes, max_batch_rows=self.max_batch_rows, grouping=self.grouping
+            self.session,
+            self._prepared,
+            writes,
+            max_batch_rows=self.max_batch_rows,
+            grouping=self.grouping,
         )
         if statements:
             execute_concurrent(

@@ -1,8 +1,10 @@
 """Running totals to ``meter_totals_by_day``: one row per meter-day and batch, the latest.
 
-A batch carries the days its readings ended and each changed meter's day so far
-(:attr:`ProcessedBatch.totals`); only the last figures of each (meter, day) are written,
-so a batch writes at most one row per meter-day however many readings it holds. Rows are
+A batch carries the days its readings ended and, at most once per meter and slot of
+event time, a meter's day so far (:attr:`ProcessedBatch.totals`, see
+:mod:`streaming_app.totals.aggregator`); only the last figures of each (meter, day) are
+written, so a batch writes at most one row per meter-day however many readings it holds,
+and none for a meter whose readings neither ended a day nor began a slot. Rows are
 keyed by (meter, local month, local day) and overwritten whole: the half-hours are one
 frozen list (the energies of consecutive half-hours from the first one's UTC start),
 replaced in a single cell (no tombstones), and writing a batch again, or after a crash,
@@ -15,17 +17,16 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from cassandra.cluster import Session
-
 from smart_meter.storage.binding import unset_if_none
 from streaming_app.processed import ProcessedBatch
-from streaming_app.sinks.cassandra_rows import Write, prepare
+from streaming_app.sinks.cassandra_rows import Insert, Write
 from streaming_app.totals import DayTotals
 
 TOTALS_COLUMNS = (
     "meter_id", "month", "day", "energy_mwh", "cost", "currency", "half_hours_from",
     "half_hours_mwh", "month_energy_mwh", "month_cost", "through_ts", "final",
 )  # fmt: skip
+TOTALS = Insert("meter_totals_by_day", TOTALS_COLUMNS)
 
 
 def latest_totals(totals: Iterable[DayTotals]) -> list[DayTotals]:
@@ -45,16 +46,10 @@ def totals_values(totals: DayTotals) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-class TotalsWriter:
-    """Builds the totals rows of a batch."""
-
-    def __init__(self, session: Session) -> None:
-        self._insert = prepare(session, "meter_totals_by_day", TOTALS_COLUMNS)
-
-    def writes(self, batch: ProcessedBatch) -> list[Write]:
-        """One write per meter-day of the batch."""
-        return [self._write(totals) for totals in latest_totals(batch.totals)]
-
-    def _write(self, totals: DayTotals) -> Write:
+def totals_writes(batch: ProcessedBatch) -> list[Write]:
+    """One write per meter-day of the batch, its latest figures."""
+    writes = []
+    for totals in latest_totals(batch.totals):
         values = totals_values(totals)
-        return Write(self._insert, values, ("d", totals.meter_id, values[1]))
+        writes.append(Write(TOTALS, values, ("d", totals.meter_id, values[1])))
+    return writes

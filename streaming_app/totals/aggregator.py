@@ -13,9 +13,14 @@ connection allows (``over_limit``) is not a reference (its energy is counted onc
 register is plausible again, as if the reading were rejected); after a reset, counting
 starts again from the new value.
 
-Output: the final :class:`DayTotals` of each day a reading ends (:meth:`add`); the day in
-progress is :meth:`running`, read from the state once per meter and batch rather than
-once per reading.
+Output (:meth:`add`): the final :class:`DayTotals` of each day a reading ends, and the
+day in progress (:meth:`running`) when a reading moves the meter's counted time into a
+new slot of ``running_every_min`` minutes of event time (slots from the epoch; 0: every
+reading): at most one row of the day so far per meter and slot, not one per reading.
+Which readings those are depends on the meter's readings alone, never on where batches
+end, so a crash and a redelivery write the same rows; every row is a whole snapshot of
+the state, so one written later replaces one written earlier without losing anything,
+and the day's final row always comes (it is written when a reading ends the day).
 """
 
 from __future__ import annotations
@@ -66,6 +71,12 @@ class TotalsAggregator(Aggregator[MeterTotals]):
         ge=1,
         description="longer silences are not spread over days: counting restarts after them",
     )
+    running_every_min: int = Field(
+        default=60,
+        ge=0,
+        description="the day so far is written at most once per this many minutes of event "
+        "time per meter (0: after every reading); the day's final totals always",
+    )
 
     @model_validator(mode="after")
     def _tariff_and_zone_load(self) -> TotalsAggregator:
@@ -86,7 +97,8 @@ class TotalsAggregator(Aggregator[MeterTotals]):
     def add(
         self, reading: Reading, state: MeterTotals, findings: Sequence[Finding]
     ) -> list[DayTotals]:
-        """Count a reading the rules let through; the final totals of the days it ended."""
+        """Count a reading the rules let through; the final totals of the days it ended,
+        then the day so far if its slot of ``running_every_min`` came."""
         energy_wh = None
         for finding in findings:
             event = finding.event
@@ -95,10 +107,22 @@ class TotalsAggregator(Aggregator[MeterTotals]):
                     return []
                 if event.kind is RegisterKind.ROLLOVER:
                     energy_wh = event.energy_wh
+        counted_before_ms = state.last_ts_ms
         counted = self.arithmetic().count(
             reading.meter_id, state, reading.ts_ms, reading.import_wh, energy_wh
         )
-        return [day for day in counted if isinstance(day, DayTotals)]
+        days = [day for day in counted if isinstance(day, DayTotals)]
+        if self.running_due(counted_before_ms, state.last_ts_ms):
+            days += filter(None, [self.running(reading.meter_id, state)])
+        return days
+
+    def running_due(self, before_ms: int | None, after_ms: int | None) -> bool:
+        """Whether a reading that moved the counted time from ``before_ms`` to ``after_ms``
+        entered a new slot of ``running_every_min`` (a meter's first reading does)."""
+        if after_ms is None or after_ms == before_ms:
+            return False
+        slot_ms = self.running_every_min * 60_000
+        return before_ms is None or slot_ms == 0 or after_ms // slot_ms != before_ms // slot_ms
 
     def running(self, meter_id: str, state: MeterTotals) -> DayTotals | None:
         """The meter's day in progress; ``None`` before its first counted reading."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import acsylla
 import pytest
 from cassandra.cluster import Session
 from cassandra.policies import HostStateListener
@@ -43,7 +44,10 @@ from streaming_app.processed import CheckedReading, DeadLetter, ProcessedBatch
 from streaming_app.rules.engine import Validator
 from streaming_app.rules.events import Event
 from streaming_app.rules.lateness import LatenessRule
+from streaming_app.runtime.wiring import open_cassandra_sink
+from streaming_app.settings import CassandraClient
 from streaming_app.sinks import metrics_sink
+from streaming_app.sinks.acsylla_sink import AcsyllaSink
 from streaming_app.sinks.base import Sink, TransientSinkError
 from streaming_app.sinks.cassandra_sink import CassandraSink
 from streaming_app.sinks.metrics_sink import MetricsSink
@@ -71,8 +75,11 @@ def ms(clock: str) -> int:
     return int(at(clock).timestamp() * 1000)
 
 
+CLIENT_TAG = {"tag": ""}  # set per client by the cassandra_sink fixture: rows never meet
+
+
 def meter(name: str) -> str:
-    return f"T{RUN}-{name}"
+    return f"T{RUN}{CLIENT_TAG['tag']}-{name}"
 
 
 def read(
@@ -220,19 +227,26 @@ def session(connections: ConnectionSettings) -> Iterator[Session]:
     cql.cluster.shutdown()
 
 
-@pytest.fixture
-async def cassandra_sink(connections: ConnectionSettings) -> AsyncIterator[CassandraSink]:
-    sink = await CassandraSink.open(connections)
+CLIENTS: tuple[CassandraClient, ...] = ("driver", "acsylla")
+
+
+@pytest.fixture(params=CLIENTS)
+async def cassandra_sink(
+    request: pytest.FixtureRequest, connections: ConnectionSettings
+) -> AsyncIterator[Sink]:
+    """The app's Cassandra sink over each client: every Cassandra test runs with both, on
+    meter ids of that client's own."""
+    sink = await open_cassandra_sink(request.param, connections)
+    CLIENT_TAG["tag"] = "" if request.param == "driver" else request.param
     yield sink
+    CLIENT_TAG["tag"] = ""
     await sink.close()
 
 
 # --- Cassandra ------------------------------------------------------------------------
 
 
-async def test_a_batch_lands_in_every_table_exactly(
-    cassandra_sink: CassandraSink, session: Session
-) -> None:
+async def test_a_batch_lands_in_every_table_exactly(cassandra_sink: Sink, session: Session) -> None:
     batch = mixed_batch(ms("14:00"))
     await cassandra_sink.write(batch)
     a_expected = [
@@ -273,7 +287,7 @@ async def test_a_batch_lands_in_every_table_exactly(
 
 
 async def test_writing_the_same_batch_twice_leaves_the_same_rows(
-    cassandra_sink: CassandraSink, session: Session
+    cassandra_sink: Sink, session: Session
 ) -> None:
     batch = mixed_batch(ms("14:00"), tag="2")
     await cassandra_sink.write(batch)
@@ -297,7 +311,7 @@ def snapshot(session: Session, tag: str) -> list[list[tuple[Any, ...]]]:
 
 
 async def test_a_late_reading_that_fills_the_first_slot_of_a_gap_marks_it_filled(
-    cassandra_sink: CassandraSink, session: Session
+    cassandra_sink: Sink, session: Session
 ) -> None:
     scenario = Scenario()
     await cassandra_sink.write(
@@ -318,7 +332,7 @@ async def test_a_late_reading_that_fills_the_first_slot_of_a_gap_marks_it_filled
 
 
 async def test_a_late_reading_that_shrinks_a_gap_from_its_end_rewrites_the_row(
-    cassandra_sink: CassandraSink, session: Session
+    cassandra_sink: Sink, session: Session
 ) -> None:
     scenario = Scenario()
     await cassandra_sink.write(
@@ -331,7 +345,7 @@ async def test_a_late_reading_that_shrinks_a_gap_from_its_end_rewrites_the_row(
 
 
 async def test_a_silent_meter_gets_an_open_gap_that_its_return_closes(
-    cassandra_sink: CassandraSink, session: Session
+    cassandra_sink: Sink, session: Session
 ) -> None:
     scenario = Scenario()
     silent = scenario.batch([read("S", "10:00", 100.0)], ms("11:16"), expire_to_ms=ms("11:15"))
@@ -342,7 +356,7 @@ async def test_a_silent_meter_gets_an_open_gap_that_its_return_closes(
 
 
 async def test_a_lasting_window_threshold_breach_is_one_alert_row(
-    cassandra_sink: CassandraSink, session: Session
+    cassandra_sink: Sink, session: Session
 ) -> None:
     scenario = Scenario(demo_settings().validator())  # 1-minute windows, 50 Wh
     minutes = [(0, 1000.0), (1, 1100.0), (2, 1200.0), (3, 1300.0), (4, 1310.0), (5, 1320.0)]
@@ -578,12 +592,13 @@ class TcpProxy:
         await self._server.wait_closed()
 
 
+@pytest.mark.parametrize("client", CLIENTS)
 async def test_cassandra_out_of_reach_at_start_is_transient(
-    connections: ConnectionSettings,
+    client: CassandraClient, connections: ConnectionSettings
 ) -> None:
     closed = connections.model_copy(update={"cassandra_port": free_port()})
     with pytest.raises(TransientSinkError) as caught:
-        await CassandraSink.open(closed)
+        await open_cassandra_sink(client, closed)
     assert caught.value.sink == "cassandra"
     assert "NoHostAvailable" in caught.value.reason
 
@@ -602,30 +617,51 @@ class HostUp(HostStateListener):  # type: ignore[misc]
     def on_remove(self, host: object) -> None: ...
 
 
+async def open_watched(
+    client: CassandraClient, connections: ConnectionSettings
+) -> tuple[Sink, asyncio.Event]:
+    """The sink of ``client``, and an event its driver sets when a host comes up (call
+    ``clear()`` before waiting for it)."""
+    if client == "driver":
+        driver_sink = await CassandraSink.open(connections)
+        host_up = HostUp()
+        driver_sink.session.cluster.register_listener(host_up)
+        return driver_sink, host_up.event
+    loop, up = asyncio.get_running_loop(), asyncio.Event()
+
+    def listen(event: acsylla.HostListenerEvent, host: str) -> None:
+        if event == acsylla.HostListenerEvent.UP:
+            loop.call_soon_threadsafe(up.set)
+
+    return await AcsyllaSink.open(connections, host_listener=listen), up
+
+
+@pytest.mark.parametrize("client", CLIENTS)
 async def test_cassandra_lost_while_writing_is_transient_until_it_returns(
-    connections: ConnectionSettings, session: Session
+    client: CassandraClient, connections: ConnectionSettings, session: Session
 ) -> None:
     proxy = TcpProxy(connections.cassandra_port)
     await proxy.start()
-    sink = await CassandraSink.open(connections.model_copy(update={"cassandra_port": proxy.port}))
-    host_up = HostUp()
-    sink.session.cluster.register_listener(host_up)
+    through_proxy = connections.model_copy(update={"cassandra_port": proxy.port})
+    sink, host_up = await open_watched(client, through_proxy)
+    name = f"P{client}"
     try:
         scenario = Scenario()
-        await sink.write(scenario.batch([read("P", "10:00", 100.0)], ms("10:01")))
+        await sink.write(scenario.batch([read(name, "10:00", 100.0)], ms("10:01")))
         await proxy.cut()
-        retried = scenario.batch([read("P", "10:30", 200.0)], ms("10:31"))
+        retried = scenario.batch([read(name, "10:30", 200.0)], ms("10:31"))
         with pytest.raises(TransientSinkError) as caught:
             await sink.write(retried)
+        host_up.clear()
         await proxy.start()
-        await asyncio.wait_for(host_up.event.wait(), timeout=120)
+        await asyncio.wait_for(host_up.wait(), timeout=120)
         failures = await write_until_stored(sink, retried, attempts=5)
     finally:
         await sink.close()
         await proxy.cut()
     assert caught.value.sink == "cassandra"
     assert failures < 5
-    assert [row[:2] for row in reading_rows(session, "P")] == [
+    assert [row[:2] for row in reading_rows(session, name)] == [
         (ms("10:00"), 100.0),
         (ms("10:30"), 200.0),
     ]

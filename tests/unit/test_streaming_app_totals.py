@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,6 +33,11 @@ from tests.totals_expectations import expected_totals, figures
 
 DAY = "2024-01-15"  # the day of streaming_app.rules.testing.reading
 Rows = dict[tuple[str, str], DayTotals]
+
+
+def every_reading(**totals: str) -> ValidationSettings:
+    """The prod preset with the day so far written after every reading (the arithmetic)."""
+    return prod_settings(totals=TotalsAggregator(running_every_min=0, **totals))
 
 
 def build(readings: list[Reading], settings: ValidationSettings, per_batch: int) -> list[Built]:
@@ -105,15 +110,15 @@ def test_a_register_rising_faster_than_the_connection_allows_adds_nothing(action
 def test_a_flagged_falling_register_is_no_reference_but_a_reset_restarts_counting() -> None:
     dip = [reading("10:00", 10_000.0), reading("10:30", 10_100.0)]
     dip += [reading("11:00", 9_000.0), reading("11:30", 10_300.0)]
-    assert table(dip, prod_settings())[("M1", DAY)].energy_mwh == 300_000
+    assert table(dip, every_reading())[("M1", DAY)].energy_mwh == 300_000
     reset = [reading("10:00", 10_000.0), reading("10:30", 10_100.0)]
     reset += [reading("11:00", 50.0), reading("11:30", 150.0)]
-    assert table(reset, prod_settings())[("M1", DAY)].energy_mwh == 200_000
+    assert table(reset, every_reading())[("M1", DAY)].energy_mwh == 200_000
 
 
 def test_a_register_rollover_adds_the_wrapped_energy() -> None:
     readings = [reading("10:00", 99_999_900.0), reading("10:30", 100.0)]
-    assert table(readings, prod_settings())[("M1", DAY)].energy_mwh == 200_000
+    assert table(readings, every_reading())[("M1", DAY)].energy_mwh == 200_000
 
 
 @pytest.mark.parametrize("conflicting", ["reject", "flag"])
@@ -127,7 +132,7 @@ def test_duplicates_identical_or_conflicting_add_nothing(conflicting: str) -> No
 
 
 def test_days_are_local_to_the_time_zone_and_an_ended_day_is_final() -> None:
-    settings = prod_settings(totals=TotalsAggregator(time_zone="Europe/Lisbon"))  # UTC+1 in July
+    settings = every_reading(time_zone="Europe/Lisbon")  # UTC+1 in July
     clocks = (("22:00", 0.0), ("23:00", 500.0), ("23:30", 800.0))  # 23:00 UTC is 00:00 local
     readings = [reading(f"2024-07-01T{clock}Z", wh) for clock, wh in clocks]
     rows = table(readings, settings)
@@ -145,6 +150,37 @@ def test_the_half_hours_of_a_day_are_consecutive_as_the_table_stores_them() -> N
     for totals in days:
         starts = [start for start, _ in totals.half_hours]
         assert starts == [starts[0] + i * HALF_HOUR_MS for i in range(len(starts))]
+
+
+def quarter_hours(start: datetime, count: int) -> list[Reading]:
+    """One meter's readings every 15 minutes from ``start``, 25 Wh each."""
+    return [
+        Reading(meter_id="Q1", ts=start + timedelta(minutes=15 * i), import_wh=1000.0 + 25.0 * i)
+        for i in range(count)
+    ]
+
+
+def test_the_day_so_far_is_upserted_once_an_hour_of_event_time_and_the_ended_day_always() -> None:
+    readings = quarter_hours(datetime(2024, 5, 6, 20, tzinfo=UTC), 4 * 6 + 1)  # 20:00 to 02:00
+    per_reading = build(readings, prod_settings(), per_batch=1)
+    written = [latest_totals(built.batch.totals) for built in per_reading]
+    hours = [i for i, totals in enumerate(written) if totals]
+    assert hours == list(range(0, len(readings), 4))  # the readings at 20:00, 21:00, ... 02:00
+    midnight = written[16]
+    assert [(t.day, t.final) for t in midnight] == [("2024-05-06", True), ("2024-05-07", False)]
+    assert midnight[0].energy_mwh == 16 * 25_000  # 20:00 to 24:00, every quarter-hour counted
+    assert midnight[0].through_ms == int(datetime(2024, 5, 7, tzinfo=UTC).timestamp() * 1000)
+    every = build(readings, every_reading(), per_batch=1)
+    assert all(len(latest_totals(built.batch.totals)) >= 1 for built in every)
+
+
+@pytest.mark.parametrize("per_batch", [1, 3, 10, 1000])
+def test_which_day_so_far_rows_are_written_does_not_depend_on_where_batches_end(
+    per_batch: int,
+) -> None:
+    readings = fleet(5, 70, datetime(2024, 3, 1, 21, 30, tzinfo=UTC))
+    rows = table(readings, prod_settings(), per_batch=per_batch)
+    assert {key: figures(totals) for key, totals in rows.items()} == expected_totals(readings)
 
 
 def test_a_row_binds_local_month_and_day_and_the_half_hours_as_a_list_from_the_first() -> None:
