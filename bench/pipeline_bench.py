@@ -25,11 +25,11 @@ measures, interleaved so that the machine's load falls on every figure alike:
 
 Then the figures as min/median/max of the repeats, the ratio end to end / sink limit, and
 the cores that 20,000 and 200,000 readings/s need (``--capacity-rates``), on the
-terminal and in a JSON file under ``bench/results/``. ``--app-client`` is passed to the
-apps as ``SMART_METER_APP_CASSANDRA_CLIENT``. Rows go to ``--keyspace`` (the platform's
-schema), never the platform's own; each run's stream, consumers and buckets are deleted.
-Server CPU is the servers' whole CPU in the window: other work on a shared machine adds
-to it (the figures are then upper bounds).
+terminal and in a JSON file under ``bench/results/``. ``--app-client`` (default acsylla,
+the app's own default) is passed to the apps as ``SMART_METER_APP_CASSANDRA_CLIENT``.
+Rows go to ``--keyspace`` (the platform's schema), never the platform's own; each run's
+stream, consumers and buckets are deleted. Server CPU is the servers' whole CPU in the
+window: other work on a shared machine adds to it (the figures are then upper bounds).
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="live pace, readings/s (default: the repeat's sink limit; 0: flat out)",
     )
-    parser.add_argument("--app-client", choices=CLIENTS, default="driver")
+    parser.add_argument("--app-client", choices=CLIENTS, default="acsylla", help="the app's")
     parser.add_argument("--e2e-timeout-s", type=float, help="per run (default from the size)")
     parser.add_argument("--capacity-rates", type=numbers, default=[20_000, 200_000])
     parser.add_argument("--utilisation", type=float, default=0.7, help="of each core, capacity")
