@@ -23,6 +23,7 @@ from demo.collect import (
 )
 from demo.deployment import DemoDeployment
 from demo.launch import AppProcess, app_environment, backlog
+from demo.sink_limit import SinkLimit, measure
 from inject.faults import (
     DetectionLimits,
     FaultConfig,
@@ -80,6 +81,7 @@ class DemoRun:
     metrics: MetricCounts
     inject_s: float
     process_s: float
+    sink_limit: SinkLimit | None = None  # raw acsylla INSERTs of the same rows, afterwards
 
     @property
     def transformer_of(self) -> dict[str, str]:
@@ -132,6 +134,7 @@ async def run_demo(
     finally:
         await nc.close()
     assert inject.ground_truth is not None
+    stored, metrics = stored_counts(connections), metric_counts(connections)
     return DemoRun(
         options=options,
         start=inject.start,
@@ -140,10 +143,11 @@ async def run_demo(
         records=list(read_ground_truth(inject.ground_truth)),
         findings=findings,
         dead_letters=dead_letters,
-        stored=stored_counts(connections),
-        metrics=metric_counts(connections),
+        stored=stored,
+        metrics=metrics,
         inject_s=injected_at - began,
         process_s=processed_at - injected_at,
+        sink_limit=await measure(connections),
     )
 
 

@@ -78,7 +78,25 @@ def summary_document(run: DemoRun, report: ScoreReport) -> dict[str, Any]:
         "readings_per_s": round(injected.readings_published / run.process_s, 1)
         if run.process_s
         else None,
+        "sink_limit": _sink_limit(run),
         "score": report.to_dict(),
+    }
+
+
+def _sink_limit(run: DemoRun) -> dict[str, Any] | None:
+    """The raw acsylla rate of the same rows, and the app's rate over it."""
+    limit = run.sink_limit
+    if limit is None:
+        return None
+    app = run.injected.readings_published / run.process_s if run.process_s else 0.0
+    return {
+        "client": "acsylla",
+        "readings": limit.readings,
+        "rows": limit.rows,
+        "seconds": round(limit.seconds, 2),
+        "in_flight": limit.in_flight,
+        "readings_per_s": round(limit.readings_per_s, 1),
+        "app_over_sink_limit": round(app / limit.readings_per_s, 3) if limit.readings else None,
     }
 
 
@@ -89,6 +107,19 @@ def _table(title: str, rows: list[tuple[str, object]]) -> Table:
     for name, value in rows:
         table.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
     return table
+
+
+def _sink_limit_rows(limit: dict[str, Any] | None) -> list[tuple[str, object]]:
+    if limit is None:
+        return []
+    return [
+        (
+            f"sink limit: readings/s of the same rows, raw acsylla INSERTs "
+            f"({limit['seconds']:.1f} s, {limit['in_flight']} in flight)",
+            limit["readings_per_s"],
+        ),
+        ("  the app's rate / the sink limit", limit["app_over_sink_limit"]),
+    ]
 
 
 def summary_tables(run: DemoRun, report: ScoreReport) -> list[Table]:
@@ -104,6 +135,7 @@ def summary_tables(run: DemoRun, report: ScoreReport) -> list[Table]:
         *((f"rejected: {k}", v) for k, v in sorted(rejected_by_reason(run).items())),
         ("seconds to inject / to process", f"{run.inject_s:.1f} / {run.process_s:.1f}"),
         ("readings/s through the app (with its start-up)", doc["readings_per_s"]),
+        *_sink_limit_rows(doc["sink_limit"]),
     ]
     found = [
         ("gaps (missing intervals)", f"{stored.gaps:,} ({stored.missing_intervals:,})"),

@@ -134,3 +134,13 @@ def test_the_voltage_classifiers_were_trained_and_the_last_day_scored(
     assert voltage["test"]["always_no_event"]["f1"] == 0  # the accuracy trap, for the table
     assert predicted["meters"] == HISTORY_METERS
     assert predicted["hours_scored"] == 24
+
+
+def test_the_app_rate_is_printed_beside_the_sink_limit(summary: dict[str, Any]) -> None:
+    limit = summary["sink_limit"]
+    assert limit["client"] == "acsylla" and limit["readings"] > 0
+    assert limit["rows"] in (2 * limit["readings"], 2 * limit["readings"] - 1)
+    assert limit["readings_per_s"] > 0 and summary["readings_per_s"] > 0
+    assert limit["app_over_sink_limit"] == pytest.approx(
+        summary["readings_per_s"] / limit["readings_per_s"], rel=0.01
+    )
