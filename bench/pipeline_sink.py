@@ -20,12 +20,12 @@ from bench.proc_cpu import CpuWindow, Servers, this_process
 from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.insert_limit import (
-    READING_TABLES,
     Insert,
     all_rows,
     insert_all,
     open_acsylla,
 )
+from smart_meter.storage.reading_columns import READING_TABLES
 from smart_meter.storage.session import open_session
 
 REQUEST_TIMEOUT_S = 30.0

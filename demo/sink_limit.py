@@ -19,15 +19,13 @@ from typing import Any
 from inject.fleet import Fleet, FleetConfig
 from smart_meter.settings import ConnectionSettings
 from smart_meter.storage.insert_limit import (
-    BY_METER,
-    BY_TRANSFORMER,
-    READING_TABLES,
     Insert,
     Row,
     all_rows,
     insert_all,
     open_acsylla,
 )
+from smart_meter.storage.reading_columns import BY_METER_TABLE, BY_TRANSFORMER_TABLE, READING_TABLES
 
 DAY = datetime(2001, 1, 1, tzinfo=UTC)
 METERS, INTERVALS = 500, 48  # 24,000 readings, 48,000 rows: more than a few seconds' worth
@@ -95,14 +93,14 @@ async def measure(
         await _delete(session, keyspace, rows)
     finally:
         await session.close()
-    readings = sum(1 for table, _ in rows[:written] if table == BY_METER)
+    readings = sum(1 for table, _ in rows[:written] if table == BY_METER_TABLE)
     return SinkLimit(readings, written, elapsed, in_flight)
 
 
 async def _delete(session: Any, keyspace: str, rows: Sequence[Row]) -> None:
     """Delete the partitions the rows went to (one tombstone each)."""
     partitions = {(table, values[0], values[1]) for table, values in rows}
-    key = {BY_METER: "meter_id", BY_TRANSFORMER: "transformer_id"}
+    key = {BY_METER_TABLE: "meter_id", BY_TRANSFORMER_TABLE: "transformer_id"}
     deletes = {
         table: await session.create_prepared(
             f"DELETE FROM {keyspace}.{table} WHERE {key[table]} = ? AND day = ?"  # noqa: S608

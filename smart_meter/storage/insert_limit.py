@@ -16,35 +16,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import acsylla
-
 from smart_meter.reading import Reading
 from smart_meter.settings import ConnectionSettings
+from smart_meter.storage.acsylla_cluster import acsylla_cluster
+from smart_meter.storage.reading_columns import BY_METER_TABLE, BY_TRANSFORMER_TABLE
 
 DEFAULT_IN_FLIGHT = 256
 DAY_MS = 86_400_000
-_FLAG_COLUMNS = (
-    "seq",
-    "import_wh",
-    "voltage_v",
-    "current_a",
-    "temperature_c",
-    "line_id",
-    "usage_point_id",
-    "quality",
-    "failed_rules",
-    "lateness",
-    "status",
-    "ingested_at",
-)
-BY_METER = "readings_by_meter_day"
-BY_TRANSFORMER = "readings_by_transformer_day"
-READING_TABLES: dict[str, tuple[str, ...]] = {
-    BY_METER: ("meter_id", "day", "ts", "transformer_id", *_FLAG_COLUMNS),
-    BY_TRANSFORMER: ("transformer_id", "day", "meter_id", "ts", *_FLAG_COLUMNS),
-}
-"""The columns the streaming app writes to each reading table (a unit test holds them to
-the app's own lists)."""
 
 Row = tuple[str, tuple[Any, ...]]
 
@@ -70,9 +48,9 @@ def reading_rows(reading: Reading, ingested_at_ms: int) -> list[Row]:
         ingested_at_ms,
     )
     transformer = grid.transformer_id if grid else None
-    rows: list[Row] = [(BY_METER, (reading.meter_id, day, ts_ms, transformer, *flags))]
+    rows: list[Row] = [(BY_METER_TABLE, (reading.meter_id, day, ts_ms, transformer, *flags))]
     if transformer is not None:
-        rows.append((BY_TRANSFORMER, (transformer, day, reading.meter_id, ts_ms, *flags)))
+        rows.append((BY_TRANSFORMER_TABLE, (transformer, day, reading.meter_id, ts_ms, *flags)))
     return rows
 
 
@@ -83,17 +61,7 @@ def all_rows(readings: Iterable[Reading], ingested_at_ms: int) -> list[Row]:
 async def open_acsylla(settings: ConnectionSettings, keyspace: str | None = None) -> Any:
     """An ``acsylla`` session on the settings' Cassandra (token-aware, TCP_NODELAY), bound
     to ``keyspace`` (default: the settings' keyspace; it must exist)."""
-    credentials = settings.cassandra_credentials()
-    cluster = acsylla.create_cluster(
-        list(settings.cassandra_hosts),
-        port=settings.cassandra_port,
-        username=credentials.username if credentials else None,
-        password=credentials.password if credentials else None,
-        token_aware_routing=True,
-        tcp_nodelay=True,
-        request_timeout=30.0,
-        log_level="error",
-    )
+    cluster = acsylla_cluster(settings, request_timeout=30.0)
     return await cluster.create_session(keyspace=keyspace or settings.cassandra_keyspace)
 
 

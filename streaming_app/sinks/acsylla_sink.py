@@ -32,6 +32,7 @@ import acsylla
 from acsylla import errors
 
 from smart_meter.settings import ConnectionSettings
+from smart_meter.storage.acsylla_cluster import acsylla_cluster
 from smart_meter.storage.session import open_session
 from streaming_app.processed import ProcessedBatch
 from streaming_app.sinks.acsylla_binding import Kind, bind_values, column_kinds
@@ -143,17 +144,7 @@ class AcsyllaSink:
         """Ensure the schema, connect, prepare; a cluster out of reach is transient.
         ``host_listener`` is told when the C++ driver sees a host go down or come up."""
         kinds, replicas = await call_off_loop(cls.name, lambda: read_schema(settings))
-        credentials = settings.cassandra_credentials()
-        cluster = acsylla.create_cluster(
-            list(settings.cassandra_hosts),
-            port=settings.cassandra_port,
-            username=credentials.username if credentials else None,
-            password=credentials.password if credentials else None,
-            token_aware_routing=True,
-            tcp_nodelay=True,
-            log_level="error",
-            host_listener_callback=host_listener,
-        )
+        cluster = acsylla_cluster(settings, host_listener_callback=host_listener)
         keyspace = settings.cassandra_keyspace
         try:
             session = await cluster.create_session(keyspace=keyspace)

@@ -12,29 +12,20 @@ from __future__ import annotations
 from typing import Any
 
 from smart_meter.storage.binding import unset_if_none
+from smart_meter.storage.reading_columns import (
+    BY_METER_KEY,
+    BY_METER_TABLE,
+    BY_TRANSFORMER_KEY,
+    BY_TRANSFORMER_TABLE,
+    READING_FLAG_COLUMNS,
+)
 from streaming_app.processed import CheckedReading, ProcessedBatch
 from streaming_app.rules.engine import Status
 from streaming_app.rules.events import DuplicateEvent
 from streaming_app.sinks.cassandra_rows import DAY_MS, Insert, Write, day_of
 
-FLAG_COLUMNS = (
-    "seq",
-    "import_wh",
-    "voltage_v",
-    "current_a",
-    "temperature_c",
-    "line_id",
-    "usage_point_id",
-    "quality",
-    "failed_rules",
-    "lateness",
-    "status",
-    "ingested_at",
-)
-BY_METER_KEY = ("meter_id", "day", "ts", "transformer_id")
-BY_TRANSFORMER_KEY = ("transformer_id", "day", "meter_id", "ts")
-BY_METER = Insert("readings_by_meter_day", BY_METER_KEY + FLAG_COLUMNS)
-BY_TRANSFORMER = Insert("readings_by_transformer_day", BY_TRANSFORMER_KEY + FLAG_COLUMNS)
+BY_METER = Insert(BY_METER_TABLE, BY_METER_KEY + READING_FLAG_COLUMNS)
+BY_TRANSFORMER = Insert(BY_TRANSFORMER_TABLE, BY_TRANSFORMER_KEY + READING_FLAG_COLUMNS)
 _STORED_STATUSES = frozenset({Status.ACCEPTED, Status.FLAGGED})
 
 
@@ -47,7 +38,7 @@ def is_stored(checked: CheckedReading) -> bool:
 
 
 def flag_values(checked: CheckedReading, ingested_at_ms: int) -> tuple[Any, ...]:
-    """The values of :data:`FLAG_COLUMNS`: the reading's fields and its quality flags."""
+    """The values of :data:`READING_FLAG_COLUMNS`: the reading's fields and its quality flags."""
     reading, verdict = checked.reading, checked.verdict
     grid = reading.grid
     return (

@@ -17,8 +17,8 @@ from bench.pipeline_stats import (
     ratio,
 )
 from bench.proc_cpu import CpuTrace
-from smart_meter.storage.insert_limit import READING_TABLES
-from streaming_app.sinks.cassandra_readings import BY_METER_KEY, BY_TRANSFORMER_KEY, FLAG_COLUMNS
+from smart_meter.storage.reading_columns import READING_TABLES
+from streaming_app.sinks.cassandra_readings import BY_METER, BY_TRANSFORMER
 
 
 def test_spread_is_min_median_max_of_the_finite_runs() -> None:
@@ -78,10 +78,11 @@ def test_partitions_are_split_round_robin_between_the_apps() -> None:
 
 
 def test_the_sink_limit_writes_the_columns_the_app_writes() -> None:
-    assert READING_TABLES == {
-        "readings_by_meter_day": BY_METER_KEY + FLAG_COLUMNS,
-        "readings_by_transformer_day": BY_TRANSFORMER_KEY + FLAG_COLUMNS,
-    }
+    assert {
+        "readings_by_meter_day": BY_METER.columns,
+        "readings_by_transformer_day": BY_TRANSFORMER.columns,
+    } == READING_TABLES
+    assert (BY_METER.table, BY_TRANSFORMER.table) == tuple(READING_TABLES)
 
 
 def test_a_cpu_trace_starts_its_window_at_a_moment_known_afterwards() -> None:
