@@ -50,7 +50,8 @@ def snapshot(
             written.append(render(dashboard, results, out, note, default_range(dashboard, now)))
     finally:
         sources.close()
-        training_sources.close()
+        if training_sources is not sources:
+            training_sources.close()
     return written
 
 

@@ -8,10 +8,12 @@ InfluxDB ``voltage_prediction`` (tags ``meter_id, transformer_id, model, version
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from cassandra.cluster import Session
+from cassandra.concurrent import execute_concurrent_with_args
 
 from smart_meter.influx_lines import tag
 from smart_meter.storage.schema import event_bucket
@@ -97,25 +99,43 @@ INSERT_HISTORY = (
 )
 
 
+def _row_values(
+    saved: SavedModel, scored: pd.DataFrame, horizon_hours: int, now: datetime
+) -> list[tuple[Any, ...]]:
+    """The values of :data:`PREDICTION_COLUMNS`, a tuple per scored meter-hour."""
+    rows = zip(
+        scored["meter_id"].tolist(), scored["transformer_id"].tolist(),
+        scored["probability"].tolist(), scored["predicted"].tolist(), scored["hour_ms"].tolist(),
+        strict=True,
+    )  # fmt: skip
+    return [
+        (
+            str(tx),
+            float(probability),
+            int(predicted),
+            saved.threshold,
+            horizon_hours,
+            saved.name,
+            saved.version,
+            now,
+            str(meter),
+            datetime.fromtimestamp(int(hour_ms) / 1000, UTC),
+        )
+        for meter, tx, probability, predicted, hour_ms in rows
+    ]
+
+
 def write_cassandra(
     session: Session, saved: SavedModel, scored: pd.DataFrame, horizon_hours: int, now: datetime
 ) -> int:
     """Every scored meter-hour kept by day, and each meter's newest in the latest table;
     returns the rows of the history."""
     latest, history = session.prepare(INSERT_LATEST), session.prepare(INSERT_HISTORY)
-    newest_hour = scored.groupby("meter_id")["hour_ms"].transform("max")
-    rows = zip(
-        scored["meter_id"].tolist(), scored["transformer_id"].tolist(),
-        scored["probability"].tolist(), scored["predicted"].tolist(), scored["hour_ms"].tolist(),
-        (scored["hour_ms"] == newest_hour).tolist(), strict=True,
-    )  # fmt: skip
-    for meter, tx, probability, predicted, hour_ms, is_newest in rows:
-        hour = datetime.fromtimestamp(int(hour_ms) / 1000, UTC)
-        values = (
-            str(tx), float(probability), int(predicted), saved.threshold, horizon_hours,
-            saved.name, saved.version, now, str(meter), hour,
-        )  # fmt: skip
-        if is_newest:
-            session.execute(latest, values)
-        session.execute(history, (*values, hour.date(), event_bucket(str(meter))))
+    by_day = [
+        (*values, values[-1].date(), event_bucket(values[-2]))
+        for values in _row_values(saved, scored, horizon_hours, now)
+    ]
+    execute_concurrent_with_args(session, history, by_day, raise_on_first_error=True)
+    newest_rows = _row_values(saved, newest(scored), horizon_hours, now)
+    execute_concurrent_with_args(session, latest, newest_rows, raise_on_first_error=True)
     return len(scored)
