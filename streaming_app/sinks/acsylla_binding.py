@@ -79,7 +79,8 @@ def decimal_bytes(value: Decimal) -> bytes:
     if not isinstance(exponent, int):
         raise ValueError(f"not a finite decimal: {value}")
     unscaled = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
-    length = unscaled.bit_length() // 8 + 1
+    # The fewest bytes of two's complement: -128 is one byte (0x80), 128 is two.
+    length = (unscaled if unscaled >= 0 else ~unscaled).bit_length() // 8 + 1
     return (-exponent).to_bytes(4, "big", signed=True) + unscaled.to_bytes(
         length, "big", signed=True
     )
