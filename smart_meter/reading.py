@@ -15,8 +15,10 @@ clock, timezone-aware; it is carried internally as epoch milliseconds (``ts_ms``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated
+from functools import cached_property
+from typing import Annotated, Any, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, field_validator
 
@@ -71,10 +73,16 @@ class Reading(_Frozen):
             raise ImplausibleValueError(f"event time {value.isoformat()} is outside 2000..2100")
         return value.astimezone(UTC)
 
-    @property
+    @cached_property
     def ts_ms(self) -> int:
-        """Event time as epoch milliseconds (UTC)."""
+        """Event time as epoch milliseconds (UTC); computed once, the rules ask often."""
         return int(self.ts.timestamp() * 1000)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy, without the cached ``ts_ms`` (an update may change ``ts``)."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("ts_ms", None)
+        return copied
 
     @property
     def key(self) -> tuple[str, int]:

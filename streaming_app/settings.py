@@ -59,7 +59,14 @@ class AppSettings(BaseSettings):
     subject_prefix: str = Field(default=READINGS_PREFIX, description="readings on <prefix>.<p>")
     durable_prefix: str = Field(default="app", pattern=_NAME, description="durable <prefix>-p<p>")
     deliver_all: bool = Field(default=True, description="new durable: from the start")
-    fetch_batch: int = Field(default=256, ge=1, le=10_000, description="= max_ack_pending")
+    fetch_batch: int = Field(
+        default=1024, ge=1, le=10_000, description="most messages a fetch; = max_ack_pending"
+    )
+    fetch_readings: int = Field(
+        default=25_600,
+        ge=1,
+        description="readings a fetch aims at (messages: this / readings a message lately)",
+    )
     fetch_timeout_s: float = Field(default=1.0, gt=0)
     ack_wait_s: float = Field(default=30.0, gt=0, description="redelivery after this un-acked")
     max_in_flight_batches: int = Field(default=4, ge=1, description="batches committing at once")

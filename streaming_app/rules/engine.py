@@ -75,6 +75,8 @@ class Verdict:
     @property
     def failed_rules(self) -> tuple[str, ...]:
         """Ids of the rules the reading failed, in rule order, each once."""
+        if not self.findings:  # most readings: nothing to walk
+            return ()
         return tuple(dict.fromkeys(f.rule_id for f in self.findings if f.failed))
 
     @property
@@ -84,10 +86,14 @@ class Verdict:
 
     @property
     def events(self) -> tuple[Event, ...]:
+        if not self.findings:
+            return ()
         return tuple(f.event for f in self.findings if f.event is not None)
 
 
 def _status(findings: Sequence[Finding]) -> Status:
+    if not findings:
+        return Status.ACCEPTED
     if any(f.action is Action.REJECT for f in findings):
         return Status.REJECTED
     if any(isinstance(f.event, DuplicateEvent) and f.event.identical for f in findings):
@@ -155,6 +161,9 @@ class Validator:
             for i, rule in enumerate(self.rules)
             if rejecting and i < rejecting[-1] and dataclasses.fields(rule.state_type)
         )
+        self._steps = tuple(  # (rule, its id, whether its state is saved before it runs)
+            (rule, rule.id, i in self._undoable) for i, rule in enumerate(self.rules)
+        )
         self._meters: dict[str, MeterState] = {}
         self._watermark_ms: int | None = None
         self._timers = TimerQueue()
@@ -174,7 +183,7 @@ class Validator:
         state = self._meter(reading.meter_id)
         findings = self._evaluate(reading, state, received_ms)
         status = _status(findings)
-        halted = any(f.halt for f in findings)
+        halted = bool(findings) and any(f.halt for f in findings)
         figures: tuple[Any, ...] = ()
         if status is not Status.REJECTED and not halted:
             figures = self._aggregate(reading, state, findings)
@@ -202,10 +211,11 @@ class Validator:
         context = Context(watermark_ms, (), received_ms, interval)
         findings: list[Finding] = []
         saved: dict[str, Any] = {}
-        for index, rule in enumerate(self.rules):
-            if index in self._undoable:
-                saved[rule.id] = rule.dump_state(state.rules[rule.id])
-            found = rule.evaluate(reading, state.rules[rule.id], context)
+        states = state.rules
+        for rule, rule_id, undoable in self._steps:
+            if undoable:
+                saved[rule_id] = rule.dump_state(states[rule_id])
+            found = rule.evaluate(reading, states[rule_id], context)
             if not found:
                 continue
             findings.extend(found)
@@ -229,6 +239,10 @@ class Validator:
     def _verdict(
         reading: Reading, status: Status, findings: list[Finding], figures: tuple[Any, ...]
     ) -> Verdict:
+        if not findings:
+            return Verdict(
+                reading.meter_id, reading.ts_ms, status, Lateness.ON_TIME, (), figures=figures
+            )
         late = next((f.event for f in findings if isinstance(f.event, LateEvent)), None)
         lateness = Lateness.ON_TIME if late is None else late.lateness
         meter_id, ts_ms = reading.meter_id, reading.ts_ms

@@ -16,6 +16,7 @@ checkpoint.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -64,6 +65,10 @@ class Draft:
 
 
 LOAD_CHUNK = 1000  # saved meters loaded between two turns of the event loop
+# The longest one batch keeps the event loop before letting other partitions, lease
+# renewals and sinks run (a turn of the loop per message would cost more than a
+# one-reading message's validation).
+TURN_BUDGET_S = 0.005
 
 
 class BatchBuilder:
@@ -101,11 +106,14 @@ class BatchBuilder:
         self, messages: Sequence[Incoming], received_ms: int, evict: bool = False
     ) -> Built:
         """Decode and validate ``messages`` (in stream order) into one batch, letting other
-        partitions and lease renewals run after each message."""
+        partitions and lease renewals run every ``TURN_BUDGET_S`` of it."""
         draft = self._start()
+        turn_ends = time.monotonic() + TURN_BUDGET_S
         for message in messages:
             self._add(draft, message, received_ms)
-            await asyncio.sleep(0)  # one message at a time: the event loop stays responsive
+            if time.monotonic() >= turn_ends:  # the event loop stays responsive
+                await asyncio.sleep(0)
+                turn_ends = time.monotonic() + TURN_BUDGET_S
         return self._finish(draft, received_ms, evict)
 
     def _start(self) -> Draft:

@@ -1,11 +1,15 @@
 """One owned partition: load its state, then fetch, validate and commit batch after batch.
 
-The loop pulls one batch (at most ``fetch_batch`` messages, the consumer's
-``max_ack_pending``), builds a :class:`ProcessedBatch` with the partition's validator
+The loop pulls one batch, builds a :class:`ProcessedBatch` with the partition's validator
 and hands it to the :class:`Committer`; only when that batch is acked is the next one
-pulled. It ends when asked to stop (after the batch in hand) or when another replica
-holds the partition's lease or has taken its state (without saving or acking anything
-more: the state store refuses the stale owner's writes).
+pulled. A fetch asks for about ``fetch_readings`` readings: that many messages when
+meters publish one reading a message, fewer when a head-end batches them (the readings a
+message of the last batch tell which), never more than ``fetch_batch`` (the consumer's
+``max_ack_pending``); per-batch costs (state saves, metrics, acks) are then shared by
+many readings either way, and a batch's memory stays bounded. It ends when asked to
+stop (after the batch in hand) or when another replica holds the partition's lease or
+has taken its state (without saving or acking anything more: the state store refuses
+the stale owner's writes).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class DeliveryGapError(RuntimeError):
 
 
 FETCH_RETRY_S = 0.5  # after a fetch that failed for a passing reason (a NATS node lost)
+FIRST_READINGS_PER_MESSAGE = 100  # a guess until the first batch tells (a head-end's size)
 
 
 @dataclass
@@ -99,6 +104,7 @@ class PartitionWorker:
         self.builder = BatchBuilder(partition, context.partitions, context.validation.validator())
         self._next_eviction = time.monotonic() + context.settings.evict_interval_s
         self._delivered: int | None = None  # the consumer sequence of the last delivery
+        self._readings_per_message = float(FIRST_READINGS_PER_MESSAGE)
 
     async def run(self) -> None:
         """Restore, then loop until stopped or the partition is another replica's."""
@@ -152,7 +158,7 @@ class PartitionWorker:
     async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
         settings = self.context.settings
         try:
-            return await subscription.fetch(settings.fetch_batch, timeout=settings.fetch_timeout_s)
+            return await subscription.fetch(self.fetch_size(), timeout=settings.fetch_timeout_s)
         except (NatsTimeoutError, TimeoutError):
             return []
         except NatsError as error:
@@ -162,6 +168,18 @@ class PartitionWorker:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), FETCH_RETRY_S)
             return []
+
+    def fetch_size(self) -> int:
+        """Messages to ask for: about ``fetch_readings`` readings, at most ``fetch_batch``."""
+        settings = self.context.settings
+        wanted = round(settings.fetch_readings / self._readings_per_message)
+        return max(1, min(settings.fetch_batch, wanted))
+
+    def _learn(self, messages: int, built: Built) -> None:
+        """Readings a message in this batch (at least one: skipped redeliveries read as one)."""
+        batch = built.batch
+        readings = len(batch.readings) + len(batch.dead_letters)
+        self._readings_per_message = max(1.0, readings / messages)
 
     async def _build(self, messages: list[Msg], now_ms: int, evict: bool) -> Built:
         """Validate the batch, letting other partitions and lease renewals run in between."""
@@ -174,6 +192,7 @@ class PartitionWorker:
         try:
             async with self.context.committer.keeping_alive(messages):
                 built = await self._build(messages, self.context.wall_clock_ms(), self._evict_now())
+            self._learn(len(messages), built)
             batch = dataclasses.replace(
                 built.batch,
                 pending_messages=messages[-1].metadata.num_pending,
