@@ -16,6 +16,7 @@ from pathlib import Path
 
 from smart_meter.settings import checked_connections
 from streaming_app.runtime.app import run_app
+from streaming_app.runtime.collector import tune_collector
 from streaming_app.settings import load_settings
 
 
@@ -49,5 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         partitions=args.partitions,
         idle_exit_s=args.idle_exit_s,
     )
-    asyncio.run(run_app(settings, checked_connections()))
+    connections = checked_connections()
+    tune_collector(settings.gc_young_threshold)  # this process's only: not in run_app
+    asyncio.run(run_app(settings, connections))
     return 0

@@ -81,6 +81,11 @@ class AppSettings(BaseSettings):
     backoff_initial_s: float = Field(default=0.1, gt=0)
     backoff_max_s: float = Field(default=5.0, gt=0)
     backoff_give_up_s: float | None = Field(default=None, description="crash after; None: never")
+    gc_young_threshold: int = Field(
+        default=50_000,
+        ge=0,
+        description="net allocations between young collections (0: Python's 700, and no freeze)",
+    )
     evict_interval_s: float = Field(default=60.0, gt=0, description="idle meter eviction period")
     idle_exit_s: float | None = Field(default=None, description="exit after this long idle")
     publish_findings: bool = Field(
