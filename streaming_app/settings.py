@@ -63,9 +63,12 @@ class AppSettings(BaseSettings):
         default=1024, ge=1, le=10_000, description="most messages a fetch; = max_ack_pending"
     )
     fetch_readings: int = Field(
-        default=25_600,
+        default=10_000,
         ge=1,
-        description="readings a fetch aims at (messages: this / readings a message lately)",
+        description=(
+            "readings a fetch aims at (messages: this / readings a message lately); what an"
+            " app holds in catch-up is about partitions x this x 5 KB"
+        ),
     )
     fetch_timeout_s: float = Field(default=1.0, gt=0)
     ack_wait_s: float = Field(default=30.0, gt=0, description="redelivery after this un-acked")
