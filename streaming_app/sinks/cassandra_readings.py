@@ -34,7 +34,8 @@ def is_stored(checked: CheckedReading) -> bool:
     verdict = checked.verdict
     if verdict.status not in _STORED_STATUSES:
         return False
-    return not any(isinstance(f.event, DuplicateEvent) for f in verdict.findings)
+    findings = verdict.findings
+    return not findings or not any(isinstance(f.event, DuplicateEvent) for f in findings)
 
 
 def flag_values(checked: CheckedReading, ingested_at_ms: int) -> tuple[Any, ...]:
