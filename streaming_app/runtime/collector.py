@@ -2,16 +2,16 @@
 
 With Python's defaults (a young collection every 700 net allocations, a full one after
 ten middle ones) an app holding tens of thousands of fetched readings spends a quarter
-of its CPU in full collections that find nothing: every batch's objects are young when
+of its CPU in full collections: every batch's objects are young when
 allocated, survive a few collections while the batch is committed, and count towards
-the next full pass over the whole heap. The hot path makes no reference cycles; what
-the collector is for (cycles in asyncio's tasks and exceptions) is still collected,
-later. After start-up the objects of imported modules are moved out of the collector's
-reach (``gc.freeze``): they live as long as the process.
+the next full pass over the whole heap. What the hot path allocates is freed by reference
+counting; what the collector is for (cycles, as in asyncio's tasks and exceptions) is
+still collected, later. After start-up the objects of imported modules are moved out of
+the collector's reach (``gc.freeze``): they live as long as the process.
 
 Measured with ``python -m bench.pipeline_bench`` (240,000 readings in catch-up, 100 a
-message): 20 full collections took 7.2 of the app's 25.8 CPU seconds with the defaults,
-none with a young threshold of 50,000.
+message): 20 full collections took 7.2 of the app's 25.8 CPU seconds with the defaults;
+with a young threshold of 50,000, 2 took 0.09 of 23.3.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """A partition's durable pull consumer, (re)created to resume from the committed position.
 
 One durable per partition (``<durable_prefix>-p<partition>``) with explicit acks and
-``max_ack_pending`` equal to the fetch size: the owner fetches, commits and acks one
-batch at a time, so at most one batch is ever outstanding and a redelivery cannot
-overtake newer messages of the same meter.
+``max_ack_pending`` equal to the largest fetch (``fetch_batch``): the owner fetches,
+commits and acks one batch at a time, so at most one batch is ever outstanding and a
+redelivery cannot overtake newer messages of the same meter.
 
 When a partition is claimed, messages the previous owner left un-acked would only
 come back after ``ack_wait``; instead the consumer is recreated to start right after
