@@ -6,7 +6,9 @@ sent against what the streaming app stored::
 
     injector,replica=<i> readings=<n>i <second>
 
-A point is keyed by replica and second, so a second written twice keeps its total.
+Each second is written once, after it has ended. A point is keyed by replica and second,
+so writing it again (a retry) replaces it with the same figure; a wall clock stepping
+back into a second already written would replace that second's count, not add to it.
 InfluxDB being down never stops a load test: the failure is reported once on stderr,
 the points of that second are counted as dropped, and the run goes on.
 """
