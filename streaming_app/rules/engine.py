@@ -239,11 +239,11 @@ class Validator:
     def _verdict(
         reading: Reading, status: Status, findings: list[Finding], figures: tuple[Any, ...]
     ) -> Verdict:
-        if not findings:
-            return Verdict(
-                reading.meter_id, reading.ts_ms, status, Lateness.ON_TIME, (), figures=figures
-            )
-        late = next((f.event for f in findings if isinstance(f.event, LateEvent)), None)
+        late = (
+            next((f.event for f in findings if isinstance(f.event, LateEvent)), None)
+            if findings  # most readings: nothing to walk
+            else None
+        )
         lateness = Lateness.ON_TIME if late is None else late.lateness
         meter_id, ts_ms = reading.meter_id, reading.ts_ms
         return Verdict(meter_id, ts_ms, status, lateness, tuple(findings), figures=figures)
